@@ -1,0 +1,2 @@
+Console.Error.WriteLine("lifecycle-process-provider: not built yet");
+return 1;

@@ -1,0 +1,2 @@
+Console.Error.WriteLine("temporal-dev: not built yet");
+return 1;
