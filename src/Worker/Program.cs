@@ -1,4 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
-await app.RunAsync();
+using Lifecycle.Worker.Hosting;
+
+return await LifecycleHost.RunAsync(args);

@@ -1,0 +1,16 @@
+using Temporalio.Extensions.Hosting;
+
+namespace Lifecycle.Worker.Temporal;
+
+/// <summary>
+/// The one place workflows and activities join the worker (task queue from LIFECYCLE_TEMPORAL_TASK_QUEUE). Add yours
+/// here: <c>.AddWorkflow&lt;InstanceWorkflow&gt;().AddScopedActivities&lt;InstanceActivities&gt;()</c>.
+/// </summary>
+public static class WorkerRegistrations
+{
+    /// <summary>Search attributes the workflows upsert (name=type), registered on the embedded dev server at launch.</summary>
+    public static IReadOnlyList<string> SearchAttributes { get; } = ["PresetId=Keyword", "TemplateId=Keyword", "InstanceState=Keyword"];
+
+    public static ITemporalWorkerServiceOptionsBuilder AddLifecycleWorkflows(this ITemporalWorkerServiceOptionsBuilder worker) =>
+        worker.AddSingletonActivities<StoreProbeActivities>();
+}
