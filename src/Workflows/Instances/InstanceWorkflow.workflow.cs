@@ -183,7 +183,8 @@ public sealed class InstanceWorkflow
         {
             // I6: a machine that never called back is replaced, not waited on forever.
             lastFault = $"not ready within the bootstrap timeout of {input.BootstrapTimeout}";
-            await TransitionAsync(new(input.InstanceId, InstanceStatus.Error, Fault: lastFault, ProviderId: providerId, CreateAttempt: createAttempt, CreateGivenUp: true));
+            // running → error is outside the transition table; like GARM's reaper this write is forced.
+            await TransitionAsync(new(input.InstanceId, InstanceStatus.Error, Fault: lastFault, ProviderId: providerId, CreateAttempt: createAttempt, CreateGivenUp: true, Forced: true));
             return InstancePhase.Deleting;
         }
         everReady = true;
@@ -232,7 +233,8 @@ public sealed class InstanceWorkflow
             }
             lastFault = result.Fault;
             deleteBackoff = DeleteBackoff.Next(deleteBackoff);
-            await TransitionAsync(new(input.InstanceId, InstanceStatus.PendingDelete, Fault: lastFault));
+            // deleting → pending_delete after a failed delete is a forced write in GARM's instance manager too.
+            await TransitionAsync(new(input.InstanceId, InstanceStatus.PendingDelete, Fault: lastFault, Forced: true));
             await ContinueAsNewIfDueAsync();
         }
     }

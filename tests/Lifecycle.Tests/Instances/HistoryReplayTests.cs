@@ -1,0 +1,73 @@
+using System.Reflection;
+using System.Text.Json;
+using Lifecycle.Workflows.Instances;
+using Temporalio.Common;
+using Temporalio.Worker;
+using Temporalio.Workflows;
+using Xunit;
+
+namespace Lifecycle.Tests.Instances;
+
+/// <summary>
+/// Replays every checked-in history in <c>tests/Histories/</c> against today's workflow code: a change that would
+/// break a running workflow (a non-deterministic edit) fails here before it ships.
+/// </summary>
+public sealed class HistoryReplayTests
+{
+    /// <summary>Every workflow type the worker registers (all <c>[Workflow]</c> classes of Lifecycle.Workflows).</summary>
+    private static readonly Dictionary<string, Type> Workflows = typeof(InstanceWorkflow).Assembly.GetTypes()
+        .Select(t => (Type: t, Attribute: t.GetCustomAttribute<WorkflowAttribute>()))
+        .Where(w => w.Attribute is not null)
+        .ToDictionary(w => w.Attribute!.Name ?? w.Type.Name, w => w.Type, StringComparer.Ordinal);
+
+    public static TheoryData<string> HistoryFileNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(HistoryFiles.Directory, "*.json").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    [Fact]
+    public void The_instance_workflow_has_a_checked_in_history()
+    {
+        Assert.NotEmpty(Directory.EnumerateFiles(HistoryFiles.Directory, "instance-*.json"));
+    }
+
+    [Theory]
+    [MemberData(nameof(HistoryFileNames))]
+    public async Task A_checked_in_history_replays_without_non_determinism(string fileName)
+    {
+        var json = await File.ReadAllTextAsync(Path.Combine(HistoryFiles.Directory, fileName));
+        var type = WorkflowType(json);
+        Assert.True(Workflows.TryGetValue(type, out var workflow), $"{fileName}: workflow type \"{type}\" is not registered (known: {string.Join(", ", Workflows.Keys)})");
+
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow(workflow));
+        var result = await replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson($"replay-{fileName}", json), throwOnReplayFailure: false);
+
+        Assert.True(result.ReplayFailure is null, $"{fileName}: {result.ReplayFailure}");
+    }
+
+    [Fact]
+    public async Task A_history_the_code_no_longer_matches_fails_replay()
+    {
+        // The first activity the recorded run scheduled was a state change; pretend it had been a provider call.
+        var json = await File.ReadAllTextAsync(Path.Combine(HistoryFiles.Directory, "instance-create-retry-ready-delete.json"));
+        const string Recorded = "\"activityType\": { \"name\": \"InstanceTransition\" }";
+        var at = json.IndexOf(Recorded, StringComparison.Ordinal);
+        Assert.True(at >= 0, "the recorded history has no InstanceTransition activity");
+        var altered = string.Concat(json.AsSpan(0, at), "\"activityType\": { \"name\": \"MachineDelete\" }", json.AsSpan(at + Recorded.Length));
+
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<InstanceWorkflow>());
+        var result = await replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson("replay-altered", altered), throwOnReplayFailure: false);
+
+        Assert.NotNull(result.ReplayFailure);
+    }
+
+    private static string WorkflowType(string historyJson)
+    {
+        using var doc = JsonDocument.Parse(historyJson);
+        var first = doc.RootElement.GetProperty("events")[0];
+        return first.GetProperty("workflowExecutionStartedEventAttributes").GetProperty("workflowType").GetProperty("name").GetString() ?? string.Empty;
+    }
+}
