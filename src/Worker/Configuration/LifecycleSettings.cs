@@ -52,11 +52,28 @@ public static class LifecycleSettings
         "OTEL_EXPORTER_OTLP_ENDPOINT", "Lifecycle:Telemetry:OtlpEndpoint", null,
         "OpenTelemetry collector (standard variable); when set, traces, metrics and logs are exported over OTLP.");
 
+    public static readonly Setting ControllerId = new(
+        "LIFECYCLE_CONTROLLER_ID", "Lifecycle:ControllerId", null,
+        "This installation's id, tagged on every machine (GARM_CONTROLLER_ID). Unset: made once and kept in the data folder.");
+
+    public static readonly Setting InstanceTokenSecret = new(
+        "LIFECYCLE_INSTANCE_TOKEN_SECRET", "Lifecycle:InstanceTokenSecret", null,
+        "Secret (32+ characters) the per-instance agent tokens are derived from. Unset: made once and kept in the data folder.");
+
+    public static readonly Setting CallbackBaseUrl = new(
+        "LIFECYCLE_CALLBACK_BASE_URL", "Lifecycle:CallbackBaseUrl", null,
+        "Base URL agents call back on (…/api/v1/instances/{id}/ready). Unset: the HTTP URL.");
+
+    public static readonly Setting ReconcileInterval = new(
+        "LIFECYCLE_RECONCILE_INTERVAL", "Lifecycle:Prebuilds:ReconcileInterval", "00:01:00",
+        "How often the reconcile-all schedule runs a prebuild reconciliation pass (hh:mm:ss).");
+
     /// <summary>Every setting, in the order the README documents them.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
         DatabaseUrl, DataDirectory, TemporalAddress, TemporalNamespace, TemporalTaskQueue, TemporalApiKey, TemporalTls,
-        TemporalTlsCert, TemporalTlsKey, TemporalDevLauncher, HttpUrl, LogLevel, LogFormat, OtlpEndpoint,
+        TemporalTlsCert, TemporalTlsKey, TemporalDevLauncher, HttpUrl, LogLevel, LogFormat, OtlpEndpoint, ControllerId,
+        InstanceTokenSecret, CallbackBaseUrl, ReconcileInterval,
     ];
 
     /// <summary>

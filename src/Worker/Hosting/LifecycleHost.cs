@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Lifecycle.Activities.Store;
 using Lifecycle.Worker.Configuration;
+using Lifecycle.Worker.Provisioning;
 using Lifecycle.Worker.Telemetry;
 using Lifecycle.Worker.Temporal;
 using Lifecycle.Worker.Tracing;
@@ -145,6 +146,7 @@ public static class LifecycleHost
         builder.Services.AddSingleton(services => StoreDataSource.Create(connectionString, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(client);
         builder.Services.AddLifecycleTelemetry(options);
+        builder.Services.AddProvisioning(builder.Configuration, options);
         builder.Services.AddHostedTemporalWorker(options.Temporal.TaskQueue).AddLifecycleWorkflows();
 
         var app = builder.Build();

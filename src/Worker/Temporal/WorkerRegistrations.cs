@@ -1,3 +1,7 @@
+using Lifecycle.Activities.Instances;
+using Lifecycle.Activities.Reconciliation;
+using Lifecycle.Workflows.Instances;
+using Lifecycle.Workflows.Reconciliation;
 using Temporalio.Extensions.Hosting;
 
 namespace Lifecycle.Worker.Temporal;
@@ -12,5 +16,11 @@ public static class WorkerRegistrations
     public static IReadOnlyList<string> SearchAttributes { get; } = ["PresetId=Keyword", "TemplateId=Keyword", "InstanceState=Keyword"];
 
     public static ITemporalWorkerServiceOptionsBuilder AddLifecycleWorkflows(this ITemporalWorkerServiceOptionsBuilder worker) =>
-        worker.AddSingletonActivities<StoreProbeActivities>();
+        worker
+            .AddSingletonActivities<StoreProbeActivities>()
+            .AddWorkflow<InstanceWorkflow>()
+            .AddSingletonActivities<InstanceActivities>()
+            .AddWorkflow<ReconcileAllWorkflow>()
+            .AddWorkflow<ReconcilePresetWorkflow>()
+            .AddSingletonActivities<ReconcileActivities>();
 }
