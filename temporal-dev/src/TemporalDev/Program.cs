@@ -1,2 +1,48 @@
-Console.Error.WriteLine("temporal-dev: not built yet");
-return 1;
+using System.Net;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using TemporalDev.Api;
+using TemporalDev.Cli;
+using TemporalDev.Engine;
+using TemporalDev.Grpc;
+
+ServerOptions options;
+try
+{
+    options = ServerOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"temporal-dev: {e.Message}");
+    return 2;
+}
+
+if (options.DbFilename is not null)
+{
+    await Console.Error.WriteLineAsync($"temporal-dev: --db-filename {options.DbFilename}: persistence is not implemented yet; keeping everything in memory");
+}
+
+using var engine = new WorkflowEngine(options);
+var builder = WebApplication.CreateSlimBuilder([]);
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    var address = options.Ip is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Ip);
+    kestrel.Listen(address, options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+    kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+    kestrel.Limits.MaxRequestBodySize = null;
+});
+builder.Services.AddGrpc(grpc =>
+{
+    grpc.MaxReceiveMessageSize = 128 * 1024 * 1024;
+    grpc.MaxSendMessageSize = 128 * 1024 * 1024;
+});
+builder.Services.AddSingleton(Routes.Build(engine));
+builder.Services.AddSingleton<IServiceMethodProvider<TemporalGrpcService>, DescriptorMethodProvider>();
+var app = builder.Build();
+app.MapGrpcService<TemporalGrpcService>();
+await Console.Out.WriteLineAsync(
+    $"temporal-dev {WorkflowEngine.ServerVersion}: listening on {options.Ip}:{options.Port} (time skipping {(options.TimeSkipping ? "on" : "off")}; namespaces {string.Join(", ", options.Namespaces)})");
+await app.RunAsync();
+return 0;

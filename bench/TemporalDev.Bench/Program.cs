@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Temporalio.Client;
+using Temporalio.Worker;
+using TemporalDev.Bench;
+
+// Usage: TemporalDev.Bench [workflows=2000] [parked=10000]
+var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
+var parked = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+var launcher = FindLauncher();
+
+// 1. Launch to first GetSystemInfo answer.
+var launches = new List<double>();
+for (var i = 0; i < 5; i++)
+{
+    var (server, _, ready) = await LaunchAsync(launcher);
+    launches.Add(ready.TotalMilliseconds);
+    server.Kill(entireProcessTree: true);
+    await server.WaitForExitAsync();
+}
+
+launches.Sort();
+Console.WriteLine($"launch -> first GetSystemInfo: median {launches[2]:F0} ms (min {launches[0]:F0}, max {launches[^1]:F0}) over 5 launches");
+
+// 2. Workflows per second with one activity, worker in this process.
+var (dev, client, _) = await LaunchAsync(launcher);
+try
+{
+    const string queue = "bench-throughput";
+    using var worker = new TemporalWorker(client, new TemporalWorkerOptions(queue)
+    {
+        MaxConcurrentWorkflowTasks = 200,
+        MaxConcurrentActivities = 200,
+        MaxConcurrentWorkflowTaskPolls = 16,
+        MaxConcurrentActivityTaskPolls = 16,
+    }.AddWorkflow<OneActivityWorkflow>().AddActivity(BenchActivities.Echo));
+    await worker.ExecuteAsync(async () =>
+    {
+        await RunBatchAsync(client, queue, 100, "warmup");
+        var clock = Stopwatch.StartNew();
+        await RunBatchAsync(client, queue, workflows, "run");
+        clock.Stop();
+        Console.WriteLine($"one-activity workflows: {workflows} in {clock.Elapsed.TotalSeconds:F2} s = {workflows / clock.Elapsed.TotalSeconds:F0} workflows/s");
+    });
+
+    // 3. Memory for parked workflows.
+    const string parkQueue = "bench-parked";
+    dev.Refresh();
+    var before = dev.WorkingSet64;
+    using var parkWorker = new TemporalWorker(client, new TemporalWorkerOptions(parkQueue)
+    {
+        MaxConcurrentWorkflowTasks = 200,
+        MaxCachedWorkflows = 1000,
+    }.AddWorkflow<ParkedWorkflow>());
+    await parkWorker.ExecuteAsync(async () =>
+    {
+        var clock = Stopwatch.StartNew();
+        using var gate = new SemaphoreSlim(64);
+        await Task.WhenAll(Enumerable.Range(0, parked).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await client.StartWorkflowAsync((ParkedWorkflow w) => w.RunAsync(), new($"parked-{i}", parkQueue));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+
+        // Parked means the first workflow task ran: wait until every run has a timer.
+        var raw = client.Connection.WorkflowService;
+        while (true)
+        {
+            var last = await raw.DescribeWorkflowExecutionAsync(new() { Namespace = "default", Execution = new() { WorkflowId = $"parked-{parked - 1}" } });
+            if (last.PendingWorkflowTask is null && last.WorkflowExecutionInfo.HistoryLength >= 5) break;
+            await Task.Delay(200);
+        }
+
+        GC.Collect();
+        await Task.Delay(1000);
+        dev.Refresh();
+        Console.WriteLine($"{parked} parked workflows: server working set {dev.WorkingSet64 / 1024 / 1024} MB (was {before / 1024 / 1024} MB before; parked in {clock.Elapsed.TotalSeconds:F1} s)");
+    });
+}
+finally
+{
+    dev.Kill(entireProcessTree: true);
+    await dev.WaitForExitAsync();
+}
+
+return 0;
+
+static async Task RunBatchAsync(ITemporalClient client, string queue, int count, string prefix)
+{
+    using var gate = new SemaphoreSlim(100);
+    var tasks = Enumerable.Range(0, count).Select(async i =>
+    {
+        await gate.WaitAsync();
+        try
+        {
+            var id = $"{prefix}-{i}-{Guid.NewGuid():N}";
+            var result = await client.ExecuteWorkflowAsync((OneActivityWorkflow w) => w.RunAsync(id), new(id, queue));
+            if (result != id) throw new InvalidOperationException($"workflow {id} returned {result}");
+        }
+        finally
+        {
+            gate.Release();
+        }
+    });
+    await Task.WhenAll(tasks);
+}
+
+static async Task<(Process Server, TemporalClient Client, TimeSpan Ready)> LaunchAsync(string launcher)
+{
+    var port = FreePort();
+    var clock = Stopwatch.StartNew();
+    var server = Process.Start(new ProcessStartInfo(launcher, $"server start-dev --port {port} --headless")
+    {
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    }) ?? throw new InvalidOperationException($"{launcher}: could not start");
+    while (true)
+    {
+        try
+        {
+            var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}"));
+            await client.Connection.WorkflowService.GetSystemInfoAsync(new());
+            return (server, client, clock.Elapsed);
+        }
+        catch (Exception) when (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(20);
+        }
+    }
+}
+
+static int FreePort()
+{
+    using var socket = new TcpListener(IPAddress.Loopback, 0);
+    socket.Start();
+    return ((IPEndPoint)socket.LocalEndpoint).Port;
+}
+
+static string FindLauncher()
+{
+    foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Lifecycle.sln"))) return Path.Combine(dir.FullName, "temporal-dev", "temporal");
+        }
+    }
+
+    throw new InvalidOperationException("run from inside the repository: no Lifecycle.sln above the working directory");
+}

@@ -1,0 +1,34 @@
+using global::Grpc.Core;
+using Google.Protobuf;
+
+namespace TemporalDev.Grpc;
+
+/// <summary>Maps a full gRPC method name (<c>/package.Service/Method</c>) to the engine handler that serves it.</summary>
+public sealed class RpcRouter
+{
+    private readonly Dictionary<string, Func<IMessage, ServerCallContext, Task<IMessage>>> handlers = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a handler for one method of one service.</summary>
+    public void Add<TRequest, TResponse>(string service, string method, Func<TRequest, ServerCallContext, Task<TResponse>> handler)
+        where TRequest : IMessage
+        where TResponse : IMessage =>
+        handlers[$"{service}/{method}"] = async (request, context) => await handler((TRequest)request, context).ConfigureAwait(false);
+
+    /// <summary>Registers a synchronous handler.</summary>
+    public void Add<TRequest, TResponse>(string service, string method, Func<TRequest, TResponse> handler)
+        where TRequest : IMessage
+        where TResponse : IMessage =>
+        handlers[$"{service}/{method}"] = (request, _) => Task.FromResult<IMessage>(handler((TRequest)request));
+
+    /// <summary>Runs the handler for a method, or answers UNIMPLEMENTED naming it.</summary>
+    public async Task<TResponse> InvokeAsync<TResponse>(string service, string method, IMessage request, ServerCallContext context)
+        where TResponse : IMessage
+    {
+        if (!handlers.TryGetValue($"{service}/{method}", out var handler))
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, $"temporal-dev does not implement {service}/{method}"));
+        }
+
+        return (TResponse)await handler(request, context).ConfigureAwait(false);
+    }
+}
