@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Lifecycle.Activities.Store;
+using Lifecycle.Worker.Api;
 using Lifecycle.Worker.Configuration;
 using Lifecycle.Worker.Provisioning;
 using Lifecycle.Worker.Telemetry;
@@ -151,6 +152,7 @@ public static class LifecycleHost
 
         var app = builder.Build();
         app.MapLifecycleHealth();
+        app.MapInstanceReady();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
