@@ -248,6 +248,20 @@ public sealed class InstanceWorkflow
     {
         await Workflow.ExecuteActivityAsync((IInstanceActivities a) => a.TransitionAsync(transition), StoreCall);
         status = transition.To;
+        // Operators find instances by state, preset and template in the Temporal UI and CLI.
+        var updates = new List<SearchAttributeUpdate> { InstanceSearchAttributes.State.ValueSet(status.ToText()) };
+        if (!Workflow.TypedSearchAttributes.ContainsKey(InstanceSearchAttributes.State))
+        {
+            if (input.PresetId is { } preset)
+            {
+                updates.Add(InstanceSearchAttributes.PresetId.ValueSet(preset.ToString()));
+            }
+            if (input.TemplateId is { } template)
+            {
+                updates.Add(InstanceSearchAttributes.TemplateId.ValueSet(template.ToString()));
+            }
+        }
+        Workflow.UpsertTypedSearchAttributes([.. updates]);
     }
 
     private Task<bool> WaitUnlessDeleteRequestedAsync(TimeSpan delay) =>

@@ -14,6 +14,8 @@ public class TemporalFixture : IAsyncLifetime
     /// <summary>The namespace variable read with <see cref="TestEnvironment.TemporalAddressVariable"/>.</summary>
     public const string NamespaceVariable = "LIFECYCLE_TEST_TEMPORAL_NAMESPACE";
 
+    private const int LaunchAttempts = 3;
+
     private WorkflowEnvironment? env;
 
     /// <summary>Gets the SDK's test environment.</summary>
@@ -37,6 +39,8 @@ public class TemporalFixture : IAsyncLifetime
     /// <summary>Makes a workflow id no other test uses.</summary>
     public string NewWorkflowId([CallerMemberName] string test = "") => $"{test}-{Guid.NewGuid():N}";
 
+    private static readonly SemaphoreSlim Launches = new(1, 1);
+
     public async Task InitializeAsync()
     {
         var address = Environment.GetEnvironmentVariable(TestEnvironment.TemporalAddressVariable);
@@ -50,9 +54,31 @@ public class TemporalFixture : IAsyncLifetime
         }
 
         await TemporalDevLauncher.BuildAsync();
-        env = TimeSkipping
-            ? await WorkflowEnvironment.StartTimeSkippingAsync(new() { TestServer = new() { ExistingPath = TemporalDevLauncher.Path } })
-            : await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path } });
+
+        // The SDK gives a launched server 5 s to answer. Test classes start their fixtures in parallel on a 2-core
+        // machine, so launches take turns, and a launch that lost the race for CPU is tried again.
+        await Launches.WaitAsync();
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    env = TimeSkipping
+                        ? await WorkflowEnvironment.StartTimeSkippingAsync(new() { TestServer = new() { ExistingPath = TemporalDevLauncher.Path } })
+                        : await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path } });
+                    return;
+                }
+                catch (InvalidOperationException e) when (attempt < LaunchAttempts && e.Message.Contains("did not start", StringComparison.Ordinal))
+                {
+                    await Console.Error.WriteLineAsync($"temporal-dev launch attempt {attempt} failed, retrying: {e.Message}");
+                }
+            }
+        }
+        finally
+        {
+            Launches.Release();
+        }
     }
 
     public async Task DisposeAsync()

@@ -84,6 +84,10 @@ public sealed class ProcessProviderEndToEndTests(WallClockTemporalFixture tempor
             // Real agents start and call back: wait on their progress (wall clock), bounded.
             var views = await Task.WhenAll(handles.Select(h => WaitForPhaseAsync(h, InstancePhase.Ready, TimeSpan.FromSeconds(120))));
             Assert.All(views, v => Assert.True(v.Ready, $"{v.Name} is {v.Phase}/{v.Status}: {v.LastFault}"));
+            var described = await handles[0].DescribeAsync();
+            Assert.Equal("running", described.TypedSearchAttributes.Get(InstanceSearchAttributes.State));
+            Assert.Equal(seed.PresetId.ToString(), described.TypedSearchAttributes.Get(InstanceSearchAttributes.PresetId));
+            Assert.Equal(seed.TemplateId.ToString(), described.TypedSearchAttributes.Get(InstanceSearchAttributes.TemplateId));
             var pids = views.Select(v => AgentPid(v.Name)).ToList();
             Assert.Equal(Instances, pids.Distinct().Count());
             Assert.All(pids, pid => Assert.False(ProviderTestKit.IsGone(pid), $"agent {pid} is not running while its instance is ready"));
@@ -96,6 +100,7 @@ public sealed class ProcessProviderEndToEndTests(WallClockTemporalFixture tempor
 
             Assert.All(outcomes, o => Assert.True(o.EverReady));
             Assert.All(outcomes, o => Assert.Equal(1, o.CreateAttempts));
+            Assert.Equal("deleted", (await handles[^1].DescribeAsync()).TypedSearchAttributes.Get(InstanceSearchAttributes.State));
             foreach (var outcome in outcomes)
             {
                 var stored = await seed.ReadAsync(outcome.InstanceId);
