@@ -60,7 +60,7 @@ public static class TelemetryRegistration
             .ConfigureResource(resource => resource.AddService(LifecycleTelemetry.ServiceName, serviceVersion: version))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(LifecycleTelemetry.Name, TracingInterceptor.Source.Name, "Npgsql");
+                tracing.AddSource(LifecycleTelemetry.Name, TracingInterceptor.SourceName, "Npgsql");
                 if (options.OtlpEndpoint is not null)
                 {
                     tracing.AddOtlpExporter(e => e.Endpoint = options.OtlpEndpoint);

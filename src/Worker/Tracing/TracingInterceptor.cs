@@ -21,8 +21,11 @@ public sealed class TracingInterceptor : IClientInterceptor, IWorkerInterceptor
     /// <summary>The Temporal header that holds the serialized trace context.</summary>
     public const string HeaderKey = "_tracer-data";
 
+    /// <summary>The name of <see cref="Source"/>, for listeners (a constant, so naming it never initializes this type).</summary>
+    public const string SourceName = "Lifecycle.Temporal";
+
     /// <summary>The source of every span this interceptor makes.</summary>
-    public static readonly ActivitySource Source = new("Lifecycle.Temporal");
+    public static readonly ActivitySource Source = new(SourceName);
 
     /// <inheritdoc />
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
