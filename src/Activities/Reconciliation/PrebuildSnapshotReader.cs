@@ -1,5 +1,6 @@
 using System.Data;
 using Dapper;
+using Lifecycle.Activities.Store;
 using Lifecycle.Workflows.Prebuilds;
 using Npgsql;
 
@@ -167,7 +168,7 @@ public static class PrebuildSnapshotReader
         var inProgress = (await grid.ReadAsync<InProgressRow>()).Select(r => new PrebuildsInProgress
         {
             PresetId = r.PresetId,
-            Transition = ParseTransition(r.Transition),
+            Transition = StoredText.Parse<PrebuildTransition>(r.Transition),
             Count = r.Count,
         }).ToList();
         var pending = (await grid.ReadAsync<PendingRow>()).Select(r => new PendingPrebuilds { PresetId = r.PresetId, Count = r.Count }).ToList();
@@ -196,22 +197,6 @@ public static class PrebuildSnapshotReader
         };
         return new PrebuildSnapshotRead(snapshot, settings.ReadAt, totals);
     }
-
-    private static PrebuildTransition ParseTransition(string text) => text switch
-    {
-        "start" => PrebuildTransition.Start,
-        "stop" => PrebuildTransition.Stop,
-        "delete" => PrebuildTransition.Delete,
-        _ => throw new InvalidOperationException($"workspace_builds.transition: unknown value \"{text}\""),
-    };
-
-    internal static PrebuildStatus ParseStatus(string text) => text switch
-    {
-        "healthy" => PrebuildStatus.Healthy,
-        "hard_limited" => PrebuildStatus.HardLimited,
-        "validation_failed" => PrebuildStatus.ValidationFailed,
-        _ => throw new InvalidOperationException($"presets.prebuild_status: unknown value \"{text}\""),
-    };
 
     private sealed class SettingsRow
     {
@@ -267,7 +252,7 @@ public static class PrebuildSnapshotReader
             InvalidateAfterSeconds = InvalidateAfterSecs,
             LastInvalidatedAt = LastInvalidatedAt,
             SchedulingTimeZone = SchedulingTimezone,
-            Status = ParseStatus(PrebuildStatus),
+            Status = StoredText.Parse<PrebuildStatus>(PrebuildStatus),
             FailureLimitResetAt = FailureLimitResetAt,
         };
     }
