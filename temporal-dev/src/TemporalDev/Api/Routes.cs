@@ -50,6 +50,13 @@ public static class Routes
         r.Add<SleepRequest, SleepResponse>(Test, "Sleep", (req, _) => engine.Sleep(req));
         r.Add<SleepUntilRequest, SleepResponse>(Test, "SleepUntil", (req, _) => engine.SleepUntil(req));
         r.Add<Google.Protobuf.WellKnownTypes.Empty, GetCurrentTimeResponse>(Test, "GetCurrentTime", _ => engine.GetCurrentTime());
+        r.Add<CreateScheduleRequest, CreateScheduleResponse>(Workflow, "CreateSchedule", engine.CreateSchedule);
+        r.Add<DescribeScheduleRequest, DescribeScheduleResponse>(Workflow, "DescribeSchedule", engine.DescribeSchedule);
+        r.Add<UpdateScheduleRequest, UpdateScheduleResponse>(Workflow, "UpdateSchedule", engine.UpdateSchedule);
+        r.Add<PatchScheduleRequest, PatchScheduleResponse>(Workflow, "PatchSchedule", engine.PatchSchedule);
+        r.Add<DeleteScheduleRequest, DeleteScheduleResponse>(Workflow, "DeleteSchedule", engine.DeleteSchedule);
+        r.Add<ListSchedulesRequest, ListSchedulesResponse>(Workflow, "ListSchedules", engine.ListSchedules);
+        r.Add<ListScheduleMatchingTimesRequest, ListScheduleMatchingTimesResponse>(Workflow, "ListScheduleMatchingTimes", engine.ListScheduleMatchingTimes);
         return r;
     }
 }

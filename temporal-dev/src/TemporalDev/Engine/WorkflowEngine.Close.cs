@@ -154,6 +154,8 @@ public sealed partial class WorkflowEngine
         {
             NotifyParent(run);
         }
+
+        OnScheduledActionClosed(run);
     }
 
     /// <summary>The next run of a retried workflow, if its retry policy allows one.</summary>
