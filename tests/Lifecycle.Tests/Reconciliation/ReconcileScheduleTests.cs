@@ -8,7 +8,7 @@ namespace Lifecycle.Tests.Reconciliation;
 /// <summary>The <c>reconcile-all</c> schedule: created once, updated on restart, a pause survives.</summary>
 public sealed class ReconcileScheduleTests(TemporalFixture temporal) : IClassFixture<TemporalFixture>
 {
-    [Fact(Skip = "temporal-dev answers CreateSchedule with UNIMPLEMENTED until issue 4 lands; enable then")]
+    [Fact]
     public async Task Ensure_creates_then_updates_the_interval_and_keeps_an_operators_pause()
     {
         await ReconcileSchedule.EnsureAsync(temporal.Client, "reconcile-schedule-tests", TimeSpan.FromMinutes(1));
