@@ -178,6 +178,28 @@ public sealed partial class WorkflowEngine
         }
     }
 
+    /// <summary>Gets the durable state of every schedule (for persistence: <see cref="TemporalDev.Schedules.Runtime.ScheduleState.ToBytes"/>).</summary>
+    public IReadOnlyList<TemporalDev.Schedules.Runtime.ScheduleState> ScheduleStates()
+    {
+        lock (gate) return [.. schedules.Values.Select(s => s.Machine.State)];
+    }
+
+    /// <summary>
+    /// Brings a schedule back from its durable state after a restart: it resumes from its last processed time, so
+    /// times missed while the server was down are started or counted as missed by the catch-up window.
+    /// </summary>
+    public void RestoreSchedule(TemporalDev.Schedules.Runtime.ScheduleState state)
+    {
+        lock (gate)
+        {
+            var runtime = new ScheduleRuntime(new ScheduleMachine(state, new ScheduleHost(this, state.Namespace, state.ScheduleId)), string.Empty);
+            schedules[(state.Namespace, state.ScheduleId)] = runtime;
+            foreach (var running in state.Info.RunningWorkflows) scheduledActions[(state.Namespace, running.WorkflowId)] = state.ScheduleId;
+            state.NeedRefresh = true;
+            WakeSchedule(runtime);
+        }
+    }
+
     /// <summary>Called when a run closes: a schedule watching its chain looks again, once the close is complete.</summary>
     private void OnScheduledActionClosed(Execution run)
     {
