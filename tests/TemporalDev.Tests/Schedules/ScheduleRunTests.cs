@@ -219,6 +219,25 @@ public sealed class ScheduleRunTests(TemporalFixture temporal)
         Assert.Equal(0, created.Info.NumActionsMissedCatchupWindow);
     }
 
+    [Fact]
+    public async Task Each_action_receives_the_previous_actions_result()
+    {
+        await using var scope = ScheduleScope.Start(temporal, nameof(Each_action_receives_the_previous_actions_result));
+        var handle = await scope.CreateAsync(Never(), ActionBehaviour.ReportLast);
+        var results = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            if (i > 0) await temporal.Env.DelayAsync(TimeSpan.FromSeconds(1));
+            await handle.TriggerAsync();
+            var described = await scope.EventuallyAsync(d => d.Info.NumActions == i + 1 && d.Info.RunningActions.Count == 0, $"action {i + 1} closed");
+            var started = (ScheduleActionExecutionStartWorkflow)described.Info.RecentActions.Last().Action;
+            results.Add(await temporal.Client.GetWorkflowHandle(started.WorkflowId).GetResultAsync<string>());
+        }
+
+        Assert.Equal("none", results[0]);
+        Assert.Equal("after none", results[1]);
+    }
+
     private async Task TriggerThriceAsync(ScheduleHandle handle)
     {
         for (var i = 0; i < 3; i++)

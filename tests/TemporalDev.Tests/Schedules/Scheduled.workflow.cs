@@ -14,6 +14,9 @@ public enum ActionBehaviour
 
     /// <summary>Fails with "boom".</summary>
     Fail,
+
+    /// <summary>Completes with the previous action's result (the schedule's last completion result), or "none".</summary>
+    ReportLast,
 }
 
 /// <summary>The workflow every schedule test starts.</summary>
@@ -32,6 +35,10 @@ public class ScheduledWorkflow
                 break;
             case ActionBehaviour.Fail:
                 throw new ApplicationFailureException("boom");
+            case ActionBehaviour.ReportLast:
+                return Workflow.Info.LastResult is { Count: > 0 } last
+                    ? $"after {Workflow.PayloadConverter.ToValue(last.First().Payload, typeof(string))}"
+                    : "none";
             default:
                 break;
         }
