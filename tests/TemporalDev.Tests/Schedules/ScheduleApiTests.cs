@@ -113,6 +113,25 @@ public sealed class ScheduleApiTests(TemporalFixture temporal)
         Assert.Empty(page1.Schedules.Select(s => s.ScheduleId).Intersect(page2.Schedules.Select(s => s.ScheduleId)));
     }
 
+    [Fact]
+    public async Task List_filters_by_a_query_on_the_schedule_id_and_the_paused_flag()
+    {
+        await using var paused = ScheduleScope.Start(temporal, "QueryPaused");
+        await using var active = ScheduleScope.Start(temporal, "QueryActive");
+        await paused.CreateAsync(Hourly(), state: new ScheduleState { Paused = true });
+        await active.CreateAsync(Hourly());
+
+        async Task<List<string>> ListAsync(string query) =>
+            [.. (await temporal.Client.WorkflowService.ListSchedulesAsync(new ListSchedulesRequest { Namespace = temporal.Client.Options.Namespace, Query = query }))
+                .Schedules.Select(s => s.ScheduleId)];
+
+        Assert.Equal([paused.Id], await ListAsync($"TemporalSchedulePaused = true AND ScheduleId IN ('{paused.Id}', '{active.Id}')"));
+        Assert.Equal([active.Id], await ListAsync($"TemporalSchedulePaused = false AND ScheduleId IN ('{paused.Id}', '{active.Id}')"));
+        Assert.Empty(await ListAsync($"ScheduleId = '{active.Id}' AND TemporalSchedulePaused = true"));
+        var e = await Assert.ThrowsAsync<RpcException>(() => ListAsync("TemporalSchedulePaused = "));
+        Assert.Equal(RpcException.StatusCode.InvalidArgument, e.Code);
+    }
+
     private Task<DescribeScheduleResponse> RawAsync(string id) =>
         temporal.Client.WorkflowService.DescribeScheduleAsync(new DescribeScheduleRequest { Namespace = temporal.Client.Options.Namespace, ScheduleId = id });
 

@@ -6,6 +6,9 @@ using Temporalio.Api.Workflow.V1;
 using Temporalio.Api.WorkflowService.V1;
 using TemporalDev.Engine.Schedules;
 using TemporalDev.Grpc;
+using TemporalDev.Query.Evaluation;
+using TemporalDev.Query.Language;
+using TemporalDev.Query.SearchAttributes;
 using TemporalDev.Schedules.Runtime;
 using TemporalDev.Schedules.Spec;
 
@@ -24,6 +27,9 @@ public sealed partial class WorkflowEngine
 
     // Which schedule started a workflow id, so that its close wakes the schedule.
     private readonly Dictionary<(string Ns, string WorkflowId), string> scheduledActions = [];
+
+    // The launch flags' attributes; attributes added later through OperatorService are not seen here yet.
+    private SearchAttributeRegistry? scheduleQueryRegistry;
 
     public CreateScheduleResponse CreateSchedule(CreateScheduleRequest request)
     {
@@ -51,6 +57,9 @@ public sealed partial class WorkflowEngine
             return new CreateScheduleResponse { ConflictToken = EncodeToken(1) };
         }
     }
+
+    private SearchAttributeRegistry ScheduleQueryRegistry =>
+        scheduleQueryRegistry ??= SearchAttributeRegistry.FromLaunchFlags(Options.SearchAttributes.Select(a => $"{a.Key}={a.Value}"));
 
     public DescribeScheduleResponse DescribeSchedule(DescribeScheduleRequest request)
     {
@@ -130,27 +139,32 @@ public sealed partial class WorkflowEngine
         lock (gate)
         {
             RequireNamespace(request.Namespace);
-            if (!string.IsNullOrWhiteSpace(request.Query))
+            VisibilityQuery? query;
+            try
             {
-                throw RpcErrors.Unimplemented($"temporal-dev: ListSchedules does not filter by a query yet (query \"{request.Query}\")");
+                query = string.IsNullOrWhiteSpace(request.Query) ? null : VisibilityQuery.Compile(request.Query, ScheduleQueryRegistry);
+            }
+            catch (Exception e) when (e is QueryException or SearchAttributeException)
+            {
+                throw RpcErrors.InvalidArgument($"invalid query: {e.Message}");
             }
 
-            // Visibility lists newest first.
             var all = schedules.Where(s => s.Key.Ns == request.Namespace)
-                .OrderByDescending(s => s.Value.Machine.State.Info.CreateTime.ToDateTime())
-                .ThenBy(s => s.Key.ScheduleId, StringComparer.Ordinal)
+                .Select(s => new ScheduleVisibilityRecord(s.Key.ScheduleId, s.Value.Machine.State, ScheduleQueryRegistry))
+                .Where(r => query is null || query.Matches(r))
                 .ToList();
+            all.Sort(query is null ? VisibilityQuery.DefaultOrder : query.Compare);
             var offset = request.NextPageToken.Length == 8 ? (int)DecodeToken(request.NextPageToken) : 0;
             var size = request.MaximumPageSize > 0 ? request.MaximumPageSize : DefaultSchedulePageSize;
             var response = new ListSchedulesResponse();
-            foreach (var (key, runtime) in all.Skip(offset).Take(size))
+            foreach (var record in all.Skip(offset).Take(size))
             {
                 response.Schedules.Add(new ScheduleListEntry
                 {
-                    ScheduleId = key.ScheduleId,
-                    Memo = runtime.Machine.State.Memo?.Clone(),
-                    SearchAttributes = runtime.Machine.State.SearchAttributes?.Clone(),
-                    Info = runtime.Machine.ListInfo(),
+                    ScheduleId = record.ScheduleId,
+                    Memo = record.State.Memo?.Clone(),
+                    SearchAttributes = record.State.SearchAttributes?.Clone(),
+                    Info = schedules[(request.Namespace, record.ScheduleId)].Machine.ListInfo(),
                 });
             }
 
