@@ -147,6 +147,7 @@ public sealed partial class WorkflowEngine
         }
 
         run.Activities.Clear();
+        AbortUpdates(run);
         ApplyParentClosePolicies(run);
         if (status != WorkflowExecutionStatus.ContinuedAsNew && !(run.CloseEvent.WorkflowExecutionFailedEventAttributes?.NewExecutionRunId.Length > 0)
             && !(run.CloseEvent.WorkflowExecutionTimedOutEventAttributes?.NewExecutionRunId.Length > 0)

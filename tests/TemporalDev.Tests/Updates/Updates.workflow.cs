@@ -1,0 +1,82 @@
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace TemporalDev.Tests.Updates;
+
+/// <summary>Collects items through updates until told to finish; one update waits for a release signal.</summary>
+[Workflow]
+public class UpdatableWorkflow
+{
+    private readonly List<string> items = [];
+    private bool finished;
+    private bool released;
+
+    [WorkflowRun]
+    public async Task<List<string>> RunAsync()
+    {
+        await Workflow.WaitConditionAsync(() => finished);
+        return items;
+    }
+
+    /// <summary>Adds an item and answers how many there are.</summary>
+    [WorkflowUpdate]
+    public Task<int> AddAsync(string item)
+    {
+        items.Add(item);
+        return Task.FromResult(items.Count);
+    }
+
+    [WorkflowUpdateValidator(nameof(AddAsync))]
+    public void ValidateAdd(string item)
+    {
+        if (string.IsNullOrEmpty(item)) throw new ArgumentException("item: must not be empty");
+    }
+
+    /// <summary>An update whose handler fails after it was accepted.</summary>
+    [WorkflowUpdate]
+    public Task<int> BreakAsync(string reason) => throw new ApplicationFailureException($"update failed: {reason}", "Broken");
+
+    /// <summary>Accepted at once, completed only after the release signal.</summary>
+    [WorkflowUpdate]
+    public async Task<int> AddWhenReleasedAsync(string item)
+    {
+        await Workflow.WaitConditionAsync(() => released);
+        items.Add(item);
+        return items.Count;
+    }
+
+    [WorkflowSignal]
+    public Task ReleaseAsync()
+    {
+        released = true;
+        return Task.CompletedTask;
+    }
+
+    [WorkflowSignal]
+    public Task FinishAsync()
+    {
+        finished = true;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Sleeps on a long durable timer, then returns what updates added meanwhile.</summary>
+[Workflow]
+public class SleepingUpdatableWorkflow
+{
+    private readonly List<string> items = [];
+
+    [WorkflowRun]
+    public async Task<List<string>> RunAsync(TimeSpan sleep)
+    {
+        await Workflow.DelayAsync(sleep);
+        return items;
+    }
+
+    [WorkflowUpdate]
+    public Task<string> AddAsync(string item)
+    {
+        items.Add(item);
+        return Task.FromResult($"{item} at {Workflow.UtcNow:O}");
+    }
+}
