@@ -239,4 +239,53 @@ public sealed class UpdateTests(TemporalFixture temporal)
         Assert.Equal(RpcException.StatusCode.InvalidArgument, notStartAndUpdate.Code);
         Assert.Equal("Operations have to be exactly [Start, Update].", notStartAndUpdate.Message);
     }
+
+    [Fact]
+    public async Task Update_admitted_while_the_workflow_completes_is_aborted_with_NotFound()
+    {
+        var queue = temporal.NewTaskQueue();
+        var id = temporal.NewWorkflowId();
+        await UpdateWorker.RunAsync(temporal, queue, async () =>
+        {
+            var h = await temporal.Client.StartWorkflowAsync((ClosingWorkflow w) => w.RunAsync(), new(id, queue));
+            await HeldTasks.StartedAsync(id);
+
+            // The first workflow task is in flight: the update waits for the next task, which never comes.
+            var update = h.StartUpdateAsync(w => w.AddAsync("late"), new("late-update", WorkflowUpdateStage.Accepted));
+            await WaitUntilAdmittedAsync(id, "late-update");
+            HeldTasks.Release(id);
+
+            var e = await Assert.ThrowsAsync<RpcException>(() => update);
+            Assert.Equal(RpcException.StatusCode.NotFound, e.Code);
+            Assert.Equal("workflow update was aborted by closing workflow", e.Message);
+            await h.GetResultAsync();
+            var events = await UpdateWorker.HistoryAsync(h);
+            Assert.Empty(events.OfType(EventType.WorkflowExecutionUpdateAccepted));
+        });
+    }
+
+    /// <summary>Polls the update until the server knows it: NotFound before admission, the reached stage after.</summary>
+    private async Task WaitUntilAdmittedAsync(string workflowId, string updateId)
+    {
+        while (true)
+        {
+            try
+            {
+                var response = await temporal.Client.Connection.WorkflowService.PollWorkflowExecutionUpdateAsync(
+                    new()
+                    {
+                        Namespace = temporal.Client.Options.Namespace,
+                        UpdateRef = new() { WorkflowExecution = new() { WorkflowId = workflowId }, UpdateId = updateId },
+                        WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Accepted },
+                    },
+                    new() { Timeout = TimeSpan.FromSeconds(1.5) });
+                Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Admitted, response.Stage);
+                return;
+            }
+            catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
 }

@@ -9,11 +9,11 @@ namespace TemporalDev.Tests.Updates;
 /// <summary>Runs a real worker with the update test workflows while a test body runs, and replays their histories.</summary>
 public static class UpdateWorker
 {
-    private static readonly Type[] Workflows = [typeof(UpdatableWorkflow), typeof(SleepingUpdatableWorkflow)];
+    private static readonly Type[] Workflows = [typeof(UpdatableWorkflow), typeof(SleepingUpdatableWorkflow), typeof(ClosingWorkflow)];
 
     public static async Task<T> RunAsync<T>(TemporalFixture temporal, string taskQueue, Func<Task<T>> body)
     {
-        var options = new TemporalWorkerOptions(taskQueue);
+        var options = new TemporalWorkerOptions(taskQueue).AddActivity(HeldTasks.HoldAsync);
         foreach (var workflow in Workflows) options.AddWorkflow(workflow);
         using var worker = new TemporalWorker(temporal.Client, options);
         return await worker.ExecuteAsync(body);

@@ -1,3 +1,4 @@
+using Temporalio.Activities;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -79,4 +80,47 @@ public class SleepingUpdatableWorkflow
         items.Add(item);
         return Task.FromResult($"{item} at {Workflow.UtcNow:O}");
     }
+}
+
+/// <summary>Holds its first workflow task open on a local activity until the test releases it, then completes.</summary>
+[Workflow]
+public class ClosingWorkflow
+{
+    [WorkflowRun]
+    public Task RunAsync() =>
+        Workflow.ExecuteLocalActivityAsync(() => HeldTasks.HoldAsync(Workflow.Info.WorkflowId), new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
+
+    [WorkflowUpdate]
+    public Task<int> AddAsync(string item) => Task.FromResult(item.Length);
+}
+
+/// <summary>A local activity that keeps a workflow task in flight until the test lets it go.</summary>
+public static class HeldTasks
+{
+    private static readonly Dictionary<string, (TaskCompletionSource Started, TaskCompletionSource Released)> Held = [];
+
+    private static (TaskCompletionSource Started, TaskCompletionSource Released) For(string workflowId)
+    {
+        lock (Held)
+        {
+            if (!Held.TryGetValue(workflowId, out var held))
+            {
+                Held[workflowId] = held = (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            return held;
+        }
+    }
+
+    [Activity]
+    public static async Task HoldAsync(string workflowId)
+    {
+        var held = For(workflowId);
+        held.Started.TrySetResult();
+        await held.Released.Task;
+    }
+
+    public static Task StartedAsync(string workflowId) => For(workflowId).Started.Task;
+
+    public static void Release(string workflowId) => For(workflowId).Released.TrySetResult();
 }

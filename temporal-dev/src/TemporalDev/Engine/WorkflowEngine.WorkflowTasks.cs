@@ -461,6 +461,29 @@ public sealed partial class WorkflowEngine
         ScheduleWorkflowTask(run);
     }
 
+    /// <summary>
+    /// Fails the started workflow task of a run being closed from outside (terminate, run timeout), as the real server
+    /// does before it writes the close event; the worker's later completion then finds no task.
+    /// </summary>
+    private void FailStartedWorkflowTaskForClose(Execution run)
+    {
+        var task = run.WorkflowTask;
+        if (!run.IsOpen || task.State != WorkflowTaskPhase.Started) return;
+        if (WritesFailure(task))
+        {
+            WritePendingEvents(run);
+            run.Append(EventType.WorkflowTaskFailed, Now, e => e.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Cause = WorkflowTaskFailedCause.ForceCloseCommand,
+                Identity = "history-service",
+            });
+        }
+
+        EndWorkflowTask(run, resetAttempt: false);
+    }
+
     private void TimeOutWorkflowTask(Execution run, long generation)
     {
         var task = run.WorkflowTask;
