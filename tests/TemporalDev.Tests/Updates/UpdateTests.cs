@@ -264,6 +264,25 @@ public sealed class UpdateTests(TemporalFixture temporal)
         });
     }
 
+    [Fact]
+    public async Task Update_admitted_while_the_workflow_continues_as_new_goes_to_the_new_run()
+    {
+        var queue = temporal.NewTaskQueue();
+        var id = temporal.NewWorkflowId();
+        var (where, lastRun, firstRun) = await UpdateWorker.RunAsync(temporal, queue, async () =>
+        {
+            var h = await temporal.Client.StartWorkflowAsync((ContinuingWorkflow w) => w.RunAsync(false), new(id, queue));
+            await HeldTasks.StartedAsync(id);
+            var update = h.ExecuteUpdateAsync(w => w.WhereAsync(), new("moving-update"));
+            await WaitUntilAdmittedAsync(id, "moving-update");
+            HeldTasks.Release(id);
+            return (await update, await h.GetResultAsync(), h.ResultRunId);
+        });
+
+        Assert.Equal(firstRun, where);
+        Assert.NotEqual(firstRun, lastRun);
+    }
+
     /// <summary>Polls the update until the server knows it: NotFound before admission, the reached stage after.</summary>
     private async Task WaitUntilAdmittedAsync(string workflowId, string updateId)
     {

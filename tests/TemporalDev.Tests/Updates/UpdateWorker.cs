@@ -9,7 +9,7 @@ namespace TemporalDev.Tests.Updates;
 /// <summary>Runs a real worker with the update test workflows while a test body runs, and replays their histories.</summary>
 public static class UpdateWorker
 {
-    private static readonly Type[] Workflows = [typeof(UpdatableWorkflow), typeof(SleepingUpdatableWorkflow), typeof(ClosingWorkflow)];
+    private static readonly Type[] Workflows = [typeof(UpdatableWorkflow), typeof(SleepingUpdatableWorkflow), typeof(ClosingWorkflow), typeof(ContinuingWorkflow)];
 
     public static async Task<T> RunAsync<T>(TemporalFixture temporal, string taskQueue, Func<Task<T>> body)
     {

@@ -94,6 +94,34 @@ public class ClosingWorkflow
     public Task<int> AddAsync(string item) => Task.FromResult(item.Length);
 }
 
+/// <summary>Continues as new once its first task is released; the new run waits for an update.</summary>
+[Workflow]
+public class ContinuingWorkflow
+{
+    private bool asked;
+
+    [WorkflowRun]
+    public async Task<string> RunAsync(bool continued)
+    {
+        if (!continued)
+        {
+            await Workflow.ExecuteLocalActivityAsync(() => HeldTasks.HoldAsync(Workflow.Info.WorkflowId), new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
+            throw Workflow.CreateContinueAsNewException((ContinuingWorkflow w) => w.RunAsync(true));
+        }
+
+        await Workflow.WaitConditionAsync(() => asked);
+        return Workflow.Info.RunId;
+    }
+
+    /// <summary>Answers which run the update reached: the run id it continued from, if any.</summary>
+    [WorkflowUpdate]
+    public Task<string> WhereAsync()
+    {
+        asked = true;
+        return Task.FromResult(Workflow.Info.ContinuedRunId ?? "first run");
+    }
+}
+
 /// <summary>A local activity that keeps a workflow task in flight until the test lets it go.</summary>
 public static class HeldTasks
 {
