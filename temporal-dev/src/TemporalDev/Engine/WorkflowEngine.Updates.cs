@@ -170,12 +170,19 @@ public sealed partial class WorkflowEngine
             }
         }
 
-        var reached = await WaitForStageAsync(update, stage, deadline, context.CancellationToken).ConfigureAwait(false);
-        if (reached is null)
+        // Once the start is settled, only the update can fail: its error comes with the start's status beside it.
+        var startStatus = started.Started ? UpdateErrors.Ok() : UpdateErrors.Aborted();
+        (UpdateWorkflowExecutionLifecycleStage Stage, Outcome? Outcome)? reached;
+        try
         {
-            throw UpdateErrors.MultiOperation(Failed, started.Started ? UpdateErrors.Ok() : UpdateErrors.Aborted(), UpdateErrors.StatusOf(UpdateErrors.AbortedByClosingWorkflow()));
+            reached = await WaitForStageAsync(update, stage, deadline, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw UpdateErrors.MultiOperation(Failed, startStatus, UpdateErrors.StatusOf(e));
         }
 
+        if (reached is null) throw UpdateErrors.MultiOperation(Failed, startStatus, UpdateErrors.StatusOf(UpdateErrors.AbortedByClosingWorkflow()));
         return MultiOperationResponse(started, UpdateResponse(run, update.Id, reached.Value));
     }
 

@@ -20,15 +20,17 @@ public sealed partial class WorkflowEngine
         }
 
         write();
-        var task = run.WorkflowTask;
-        if (task.State == WorkflowTaskPhase.Scheduled && task.Speculative)
-        {
-            // An event for the workflow turns the speculative task normal, as on the real server: it must reach history.
-            task.Speculative = false;
-            if (!task.Unwritten) task.ScheduledEventId = run.Append(EventType.WorkflowTaskScheduled, task.ScheduledTime, e => e.WorkflowTaskScheduledEventAttributes = ScheduledAttributes(run)).EventId;
-        }
-
+        MakeSpeculativeTaskNormal(run);
         ScheduleWorkflowTask(run);
+    }
+
+    /// <summary>An event for the workflow turns a scheduled speculative task normal, as on the real server: it must reach history.</summary>
+    private void MakeSpeculativeTaskNormal(Execution run)
+    {
+        var task = run.WorkflowTask;
+        if (task.State != WorkflowTaskPhase.Scheduled || !task.Speculative) return;
+        task.Speculative = false;
+        if (!task.Unwritten) task.ScheduledEventId = run.Append(EventType.WorkflowTaskScheduled, Now, e => e.WorkflowTaskScheduledEventAttributes = ScheduledAttributes(run)).EventId;
     }
 
     /// <summary>
@@ -262,7 +264,7 @@ public sealed partial class WorkflowEngine
 
         task.SentUpdates.Clear();
         task.State = WorkflowTaskPhase.Scheduled;
-        run.FlushBuffered();
+        if (run.FlushBuffered() > 0) MakeSpeculativeTaskNormal(run);
         task.Sequence++;
         WorkflowQueue(run.Namespace, run.TaskQueue).Offer(new WorkflowTaskRef(run, task.Sequence));
     }
