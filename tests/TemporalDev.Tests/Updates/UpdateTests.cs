@@ -283,6 +283,57 @@ public sealed class UpdateTests(TemporalFixture temporal)
         Assert.NotEqual(firstRun, lastRun);
     }
 
+    [Fact]
+    public async Task A_wait_that_outlasts_the_call_answers_the_stage_reached()
+    {
+        var queue = temporal.NewTaskQueue();
+        var id = temporal.NewWorkflowId();
+        await UpdateWorker.RunAsync(temporal, queue, async () =>
+        {
+            var h = await temporal.Client.StartWorkflowAsync((UpdatableWorkflow w) => w.RunAsync(), new(id, queue));
+            await h.ExecuteUpdateAsync(w => w.AddAsync("first"));
+            var service = temporal.Client.Connection.WorkflowService;
+            var shortCall = new RpcOptions { Timeout = TimeSpan.FromSeconds(3) };
+            var request = new Temporalio.Api.WorkflowService.V1.UpdateWorkflowExecutionRequest
+            {
+                Namespace = temporal.Client.Options.Namespace,
+                WorkflowExecution = new() { WorkflowId = id },
+                Request = new()
+                {
+                    Meta = new() { UpdateId = "held-update" },
+                    Input = new() { Name = "AddWhenReleased", Args = new() { Payloads_ = { temporal.Client.Options.DataConverter.PayloadConverter.ToPayload("held") } } },
+                },
+                WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Completed },
+            };
+
+            // Asked for completion, the call ends before the handler can finish and answers the stage reached.
+            var first = await service.UpdateWorkflowExecutionAsync(request, shortCall);
+            Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Accepted, first.Stage);
+            Assert.Null(first.Outcome);
+            Assert.Equal(h.ResultRunId, first.UpdateRef.WorkflowExecution.RunId);
+
+            var poll = new Temporalio.Api.WorkflowService.V1.PollWorkflowExecutionUpdateRequest
+            {
+                Namespace = temporal.Client.Options.Namespace,
+                UpdateRef = new() { WorkflowExecution = new() { WorkflowId = id }, UpdateId = "held-update" },
+                WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Completed },
+            };
+            Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Accepted, (await service.PollWorkflowExecutionUpdateAsync(poll, shortCall)).Stage);
+
+            await h.SignalAsync(w => w.ReleaseAsync());
+            var done = await service.PollWorkflowExecutionUpdateAsync(poll);
+            Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Completed, done.Stage);
+            Assert.Equal(2, (int)temporal.Client.Options.DataConverter.PayloadConverter.ToValue(done.Outcome.Success.Payloads_[0], typeof(int))!);
+
+            // The same id again is the same update: its outcome, not a second run of the handler.
+            var again = await service.UpdateWorkflowExecutionAsync(request);
+            Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Completed, again.Stage);
+            Assert.Equal(done.Outcome, again.Outcome);
+            await h.SignalAsync(w => w.FinishAsync());
+            Assert.Equal(["first", "held"], await h.GetResultAsync());
+        });
+    }
+
     /// <summary>Polls the update until the server knows it: NotFound before admission, the reached stage after.</summary>
     private async Task WaitUntilAdmittedAsync(string workflowId, string updateId)
     {

@@ -441,6 +441,35 @@ public sealed partial class WorkflowEngine
     }
 
     /// <summary>
+    /// Rebuilds a run's accepted and completed updates from its history, as the real server loads its registry from
+    /// mutable state (for a run restored from disk). Admitted updates live only in memory and are not restored.
+    /// </summary>
+    internal static void RestoreUpdates(Execution run)
+    {
+        foreach (var e in run.Events)
+        {
+            if (e.WorkflowExecutionUpdateAcceptedEventAttributes is { } accepted)
+            {
+                run.Updates[accepted.ProtocolInstanceId] = new UpdateState
+                {
+                    Id = accepted.ProtocolInstanceId,
+                    Request = accepted.AcceptedRequest ?? new Request { Meta = new Meta { UpdateId = accepted.ProtocolInstanceId } },
+                    Phase = UpdatePhase.Accepted,
+                    AcceptedEventId = e.EventId,
+                    AdmittedTime = e.EventTime.ToDateTime(),
+                };
+            }
+            else if (e.WorkflowExecutionUpdateCompletedEventAttributes is { } completed && run.Updates.TryGetValue(completed.Meta.UpdateId, out var update))
+            {
+                update.Outcome = completed.Outcome;
+                update.Phase = UpdatePhase.Completed;
+            }
+        }
+
+        if (!run.IsOpen) AbortUpdates(run);
+    }
+
+    /// <summary>
     /// Ends the run's in-flight updates as the real server aborts them when the run closes: accepted ones fail with a
     /// server failure; the others get NotFound, or, when the run continues as a new one, go to that run.
     /// </summary>
