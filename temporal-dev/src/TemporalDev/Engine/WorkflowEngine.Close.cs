@@ -149,7 +149,7 @@ public sealed partial class WorkflowEngine
         }
 
         run.Activities.Clear();
-        AbortUpdates(run);
+        if (!ReferenceEquals(completingRun, run)) AbortUpdates(run);
         ApplyParentClosePolicies(run);
         if (status != WorkflowExecutionStatus.ContinuedAsNew && !(run.CloseEvent.WorkflowExecutionFailedEventAttributes?.NewExecutionRunId.Length > 0)
             && !(run.CloseEvent.WorkflowExecutionTimedOutEventAttributes?.NewExecutionRunId.Length > 0)

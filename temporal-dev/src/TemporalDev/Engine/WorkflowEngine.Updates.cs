@@ -23,6 +23,9 @@ public sealed partial class WorkflowEngine
 
     private const int FailUpdateAtWorkflowTaskAttempt = 3;
 
+    /// <summary>The run whose task completion is being applied: its updates are aborted after all its messages, not at its close command.</summary>
+    private Execution? completingRun;
+
     private static readonly Temporalio.Api.Failure.V1.Failure UnprocessedUpdateFailure = new()
     {
         Message = "Workflow Update is rejected because it wasn't processed by worker. Probably, Workflow Update is not supported by the worker.",

@@ -323,28 +323,18 @@ public sealed partial class WorkflowEngine
 
             var batch = new CommandBatch(completed.EventId, request.Identity);
             var messages = request.Messages.ToList();
-            foreach (var command in request.Commands)
+            completingRun = run;
+            try
             {
-                if (!run.IsOpen) break;
-                if (command.CommandType == CommandType.ProtocolMessage)
-                {
-                    // The command fixes where the message's events go among the other commands' events.
-                    var at = messages.FindIndex(m => m.Id == command.ProtocolMessageCommandAttributes.MessageId);
-                    HandleUpdateMessage(run, messages[at]);
-                    messages.RemoveAt(at);
-                    continue;
-                }
-
-                ApplyCommand(run, command, batch);
+                ApplyCompletion(run, request, messages, batch);
+            }
+            finally
+            {
+                completingRun = null;
             }
 
-            // Messages no command placed (rejections, or a worker that sends no protocol commands) come after all commands.
-            foreach (var message in messages)
-            {
-                if (!run.IsOpen) break;
-                HandleUpdateMessage(run, message);
-            }
-
+            // As on the real server, a run closed by this completion aborts its updates once all messages are applied.
+            if (!run.IsOpen) AbortUpdates(run);
             if (run.IsOpen)
             {
                 RejectUnprocessedUpdates(run, sent);
@@ -356,6 +346,32 @@ public sealed partial class WorkflowEngine
             foreach (var after in batch.AfterCompletion) after();
             DispatchPendingQueries(run);
             return new RespondWorkflowTaskCompletedResponse();
+        }
+    }
+
+    /// <summary>Applies a completion's commands, with each update message where its ProtocolMessage command puts it.</summary>
+    private void ApplyCompletion(Execution run, RespondWorkflowTaskCompletedRequest request, List<Temporalio.Api.Protocol.V1.Message> messages, CommandBatch batch)
+    {
+        foreach (var command in request.Commands)
+        {
+            if (!run.IsOpen) break;
+            if (command.CommandType == CommandType.ProtocolMessage)
+            {
+                // The command fixes where the message's events go among the other commands' events.
+                var at = messages.FindIndex(m => m.Id == command.ProtocolMessageCommandAttributes.MessageId);
+                HandleUpdateMessage(run, messages[at]);
+                messages.RemoveAt(at);
+                continue;
+            }
+
+            ApplyCommand(run, command, batch);
+        }
+
+        // Messages no command placed (rejections, or a worker that sends no protocol commands) come after all commands;
+        // after a close only rejections still apply, as they write nothing.
+        foreach (var message in messages)
+        {
+            if (run.IsOpen || BodyType(message) == nameof(Temporalio.Api.Update.V1.Rejection)) HandleUpdateMessage(run, message);
         }
     }
 
