@@ -52,16 +52,6 @@ public sealed class BasicsTests(TemporalFixture temporal)
     }
 
     [Fact]
-    public async Task Updates_answer_Unimplemented_until_issue_4()
-    {
-        var e = await Assert.ThrowsAsync<Temporalio.Exceptions.RpcException>(() =>
-            temporal.Client.Connection.WorkflowService.UpdateWorkflowExecutionAsync(new UpdateWorkflowExecutionRequest { Namespace = "default" }));
-
-        Assert.Equal(Temporalio.Exceptions.RpcException.StatusCode.Unimplemented, e.Code);
-        Assert.Contains("UpdateWorkflowExecution", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Workflow_with_one_activity_writes_the_real_servers_history()
     {
         var queue = temporal.NewTaskQueue();

@@ -77,8 +77,18 @@ public sealed class LifecycleTests(TemporalFixture temporal)
         });
 
         Assert.Equal(3, attempts);
-        var history = await handle.FetchHistoryAsync();
-        Assert.Single(history.Events, ev => ev.EventType == EventType.WorkflowTaskTimedOut);
+
+        // As on the real server, only the first failure is written; the timed-out second attempt is transient and leaves
+        // nothing, and the third attempt's events are written when it completes, carrying its attempt number.
+        var (types, history) = await WorkerScope.HistoryAsync(handle);
+        Assert.Equal(
+            [
+                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskFailed,
+                EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted, EventType.WorkflowTaskCompleted, EventType.WorkflowExecutionCompleted,
+            ],
+            types);
+        Assert.Equal(3, history.Events.ElementAt(4).WorkflowTaskScheduledEventAttributes.Attempt);
+        WorkerScope.AssertReferences(history.Events);
     }
 
     [Fact]

@@ -44,6 +44,10 @@ public static class Routes
         r.Add<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>(Workflow, "RecordActivityTaskHeartbeat", engine.RecordActivityTaskHeartbeat);
         r.Add<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>(Workflow, "RecordActivityTaskHeartbeatById", engine.RecordActivityTaskHeartbeatById);
 
+        r.Add<UpdateWorkflowExecutionRequest, UpdateWorkflowExecutionResponse>(Workflow, "UpdateWorkflowExecution", engine.UpdateWorkflowExecution);
+        r.Add<PollWorkflowExecutionUpdateRequest, PollWorkflowExecutionUpdateResponse>(Workflow, "PollWorkflowExecutionUpdate", engine.PollWorkflowExecutionUpdate);
+        r.Add<ExecuteMultiOperationRequest, ExecuteMultiOperationResponse>(Workflow, "ExecuteMultiOperation", engine.ExecuteMultiOperation);
+
         r.Add<LockTimeSkippingRequest, LockTimeSkippingResponse>(Test, "LockTimeSkipping", engine.LockTimeSkipping);
         r.Add<UnlockTimeSkippingRequest, UnlockTimeSkippingResponse>(Test, "UnlockTimeSkipping", engine.UnlockTimeSkipping);
         r.Add<SleepRequest, SleepResponse>(Test, "UnlockTimeSkippingWithSleep", (req, _) => engine.UnlockTimeSkippingWithSleep(req));

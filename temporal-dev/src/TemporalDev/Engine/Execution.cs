@@ -82,17 +82,39 @@ public sealed class Execution
 
     public bool HasBuffered => buffered.Count > 0;
 
+    /// <summary>Gets the run's updates by id, in flight or completed; rejected ones are forgotten, as the real server does.</summary>
+    public Dictionary<string, UpdateState> Updates { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Appends an event with the next id and the given attributes.</summary>
-    public HistoryEvent Append(EventType type, DateTime time, Action<HistoryEvent> attributes)
+    public HistoryEvent Append(EventType type, DateTime time, Action<HistoryEvent> attributes) => AppendBuilt(Build(type, time, NextEventId, attributes));
+
+    /// <summary>Builds an event with the given id without writing it (a speculative or transient workflow task's events).</summary>
+    public static HistoryEvent Build(EventType type, DateTime time, long eventId, Action<HistoryEvent> attributes)
     {
-        var e = new HistoryEvent { EventId = NextEventId, EventType = type, EventTime = Timestamp.FromDateTime(time), TaskId = NextEventId };
+        var e = new HistoryEvent { EventId = eventId, EventType = type, EventTime = Timestamp.FromDateTime(time), TaskId = eventId };
         attributes(e);
+        return e;
+    }
+
+    /// <summary>Writes an event built beforehand; its id must be the next one, as the worker already saw it.</summary>
+    public HistoryEvent AppendBuilt(HistoryEvent e)
+    {
+        if (e.EventId != NextEventId) throw new InvalidOperationException($"event {e.EventId} ({e.EventType}) written at position {NextEventId}");
         events.Add(e);
         HistorySizeBytes += e.CalculateSize();
         var changed = Changed;
         Changed = NewSignal();
         changed.TrySetResult();
         return e;
+    }
+
+    /// <summary>Takes back the last event (a workflow task start whose poll response was never delivered).</summary>
+    public bool Retract(HistoryEvent e)
+    {
+        if (events.Count == 0 || !ReferenceEquals(events[^1], e)) return false;
+        events.RemoveAt(events.Count - 1);
+        HistorySizeBytes -= e.CalculateSize();
+        return true;
     }
 
     /// <summary>Writes an event now, or after the in-flight workflow task completes (the real server's buffering).</summary>
@@ -143,6 +165,69 @@ public sealed class WorkflowTaskState
 
     /// <summary>Gets or sets the token generation, so a token from a timed-out attempt is refused.</summary>
     public long Generation { get; set; }
+
+    /// <summary>Gets or sets which scheduling this is, so a queue entry from an earlier scheduling is skipped.</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the task was created to deliver updates and may leave no events.</summary>
+    public bool Speculative { get; set; }
+
+    /// <summary>
+    /// Gets a value indicating whether the task's scheduled and started events stay out of history until it completes:
+    /// a speculative task, or a retry after a failed attempt (the real server's transient workflow task).
+    /// </summary>
+    public bool Unwritten => Speculative || Attempt > 1;
+
+    /// <summary>Gets or sets the scheduled and started events of an unwritten task, sent to the worker but not yet in history.</summary>
+    public List<HistoryEvent> PendingEvents { get; set; } = [];
+
+    /// <summary>Gets or sets the started event written for a written task, so an undelivered start can be taken back.</summary>
+    public HistoryEvent? StartedEvent { get; set; }
+
+    /// <summary>Gets the updates whose requests went out with this task.</summary>
+    public List<string> SentUpdates { get; } = [];
+}
+
+/// <summary>Where an update is in the real server's lifecycle.</summary>
+public enum UpdatePhase
+{
+    Admitted,
+    Sent,
+    Accepted,
+    Completed,
+}
+
+/// <summary>One workflow update: its request, where it is, and what its callers wait for.</summary>
+public sealed class UpdateState
+{
+    required public string Id { get; init; }
+
+    required public Temporalio.Api.Update.V1.Request Request { get; init; }
+
+    public UpdatePhase Phase { get; set; }
+
+    public DateTime AdmittedTime { get; init; }
+
+    public long AcceptedEventId { get; set; }
+
+    /// <summary>Gets or sets the outcome: the handler's result or failure, a rejection, or the server's failure.</summary>
+    public Temporalio.Api.Update.V1.Outcome? Outcome { get; set; }
+
+    /// <summary>Gets or sets the error callers get instead of an outcome (aborted before acceptance).</summary>
+    public global::Grpc.Core.RpcException? Error { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether callers should retry on the workflow's next run (continue-as-new).</summary>
+    public bool RetryOnNextRun { get; set; }
+
+    /// <summary>Gets wakes callers waiting for a stage.</summary>
+    public TaskCompletionSource Changed { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void NotifyChanged()
+    {
+        var changed = Changed;
+        Changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
 }
 
 /// <summary>A scheduled activity, through its attempts, until it closes.</summary>

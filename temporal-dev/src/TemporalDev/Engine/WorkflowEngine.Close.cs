@@ -104,6 +104,7 @@ public sealed partial class WorkflowEngine
         var (next, state) = expired ? (null, RetryState.Timeout) : NextRetryRun(run, failure);
         if (next is null && !expired) next = NextCronRun(run, lastResult: null, failure: failure);
         if (state == RetryState.RetryPolicyNotSet) state = RetryState.Timeout;
+        FailStartedWorkflowTaskForClose(run);
         run.FlushBuffered();
         Close(run, WorkflowExecutionStatus.TimedOut, EventType.WorkflowExecutionTimedOut, e => e.WorkflowExecutionTimedOutEventAttributes = new WorkflowExecutionTimedOutEventAttributes
         {
@@ -116,6 +117,7 @@ public sealed partial class WorkflowEngine
     private void Terminate(Execution run, string reason, Payloads? details, string identity)
     {
         if (!run.IsOpen) return;
+        FailStartedWorkflowTaskForClose(run);
         run.FlushBuffered();
         Close(run, WorkflowExecutionStatus.Terminated, EventType.WorkflowExecutionTerminated, e => e.WorkflowExecutionTerminatedEventAttributes = new WorkflowExecutionTerminatedEventAttributes
         {
@@ -147,6 +149,7 @@ public sealed partial class WorkflowEngine
         }
 
         run.Activities.Clear();
+        if (!ReferenceEquals(completingRun, run)) AbortUpdates(run);
         ApplyParentClosePolicies(run);
         if (status != WorkflowExecutionStatus.ContinuedAsNew && !(run.CloseEvent.WorkflowExecutionFailedEventAttributes?.NewExecutionRunId.Length > 0)
             && !(run.CloseEvent.WorkflowExecutionTimedOutEventAttributes?.NewExecutionRunId.Length > 0)

@@ -20,27 +20,50 @@ public sealed partial class WorkflowEngine
         }
 
         write();
+        MakeSpeculativeTaskNormal(run);
         ScheduleWorkflowTask(run);
     }
 
-    /// <summary>Schedules the run's workflow task unless one is already scheduled or started.</summary>
-    private void ScheduleWorkflowTask(Execution run)
+    /// <summary>An event for the workflow turns a scheduled speculative task normal, as on the real server: it must reach history.</summary>
+    private void MakeSpeculativeTaskNormal(Execution run)
+    {
+        var task = run.WorkflowTask;
+        if (task.State != WorkflowTaskPhase.Scheduled || !task.Speculative) return;
+        task.Speculative = false;
+        if (!task.Unwritten) task.ScheduledEventId = run.Append(EventType.WorkflowTaskScheduled, Now, e => e.WorkflowTaskScheduledEventAttributes = ScheduledAttributes(run)).EventId;
+    }
+
+    /// <summary>
+    /// Schedules the run's workflow task unless one is already scheduled or started. A retry after a failed attempt
+    /// and a speculative task (one that only delivers updates) keep their events out of history until they complete.
+    /// </summary>
+    private void ScheduleWorkflowTask(Execution run, bool speculative = false)
     {
         var task = run.WorkflowTask;
         if (!run.IsOpen || task.State != WorkflowTaskPhase.None) return;
         var now = Now;
-        var scheduled = run.Append(EventType.WorkflowTaskScheduled, now, e => e.WorkflowTaskScheduledEventAttributes = new WorkflowTaskScheduledEventAttributes
-        {
-            TaskQueue = run.Start.TaskQueue,
-            StartToCloseTimeout = run.Start.WorkflowTaskTimeout,
-            Attempt = task.Attempt,
-        });
-        task.State = WorkflowTaskPhase.Scheduled;
-        task.ScheduledEventId = scheduled.EventId;
+        task.Speculative = speculative && task.Attempt == 1;
+        task.Sequence++;
         task.ScheduledTime = now;
+        task.PendingEvents = [];
+        task.StartedEvent = null;
+        task.ScheduledEventId = 0;
+        if (!task.Unwritten)
+        {
+            task.ScheduledEventId = run.Append(EventType.WorkflowTaskScheduled, now, e => e.WorkflowTaskScheduledEventAttributes = ScheduledAttributes(run)).EventId;
+        }
+
+        task.State = WorkflowTaskPhase.Scheduled;
         Clock.Hold(WorkflowTaskLock(run));
-        WorkflowQueue(run.Namespace, run.TaskQueue).Offer(new WorkflowTaskRef(run, scheduled.EventId));
+        WorkflowQueue(run.Namespace, run.TaskQueue).Offer(new WorkflowTaskRef(run, task.Sequence));
     }
+
+    private static WorkflowTaskScheduledEventAttributes ScheduledAttributes(Execution run) => new()
+    {
+        TaskQueue = run.Start.TaskQueue,
+        StartToCloseTimeout = run.Start.WorkflowTaskTimeout,
+        Attempt = run.WorkflowTask.Attempt,
+    };
 
     private static string WorkflowTaskLock(Execution run) => $"wft:{run.RunId}";
 
@@ -71,7 +94,11 @@ public sealed partial class WorkflowEngine
             {
                 while (queue.TryTake() is { } taken)
                 {
-                    if (StartWorkflowTask(taken, request) is { } response) return response;
+                    if (StartWorkflowTask(taken, request) is { } response)
+                    {
+                        ReclaimIfUndelivered(taken, context);
+                        return response;
+                    }
                 }
 
                 poller = queue.AddPoller();
@@ -80,13 +107,18 @@ public sealed partial class WorkflowEngine
             var handed = await WaitForTaskAsync(poller, deadline, context.CancellationToken).ConfigureAwait(false);
             lock (gate)
             {
-                if (handed is null)
+                if (handed is null || context.CancellationToken.IsCancellationRequested)
                 {
+                    // A task handed to a poll whose caller went away goes back to the front of the queue.
                     queue.Withdraw(poller);
                     return new PollWorkflowTaskQueueResponse();
                 }
 
-                if (StartWorkflowTask(handed, request) is { } response) return response;
+                if (StartWorkflowTask(handed, request) is { } response)
+                {
+                    ReclaimIfUndelivered(handed, context);
+                    return response;
+                }
             }
         }
     }
@@ -124,24 +156,46 @@ public sealed partial class WorkflowEngine
         var run = taken.Execution;
         if (taken.Query is { } query) return StartQueryTask(query);
         var task = run.WorkflowTask;
-        if (!run.IsOpen || task.State != WorkflowTaskPhase.Scheduled || task.ScheduledEventId != taken.ScheduledEventId) return null;
+        if (!run.IsOpen || task.State != WorkflowTaskPhase.Scheduled || task.Sequence != taken.Sequence) return null;
         var now = Now;
         var suggest = run.NextEventId >= suggestContinueAsNewEvents || run.HistorySizeBytes >= suggestContinueAsNewBytes;
-        var started = run.Append(EventType.WorkflowTaskStarted, now, e => e.WorkflowTaskStartedEventAttributes = new WorkflowTaskStartedEventAttributes
+        HistoryEvent? scheduled = null;
+        if (task.Unwritten)
+        {
+            // The real server's transient or speculative task: its events reach the worker but not history (yet).
+            scheduled = Execution.Build(EventType.WorkflowTaskScheduled, task.ScheduledTime, run.NextEventId, e => e.WorkflowTaskScheduledEventAttributes = ScheduledAttributes(run));
+            task.ScheduledEventId = scheduled.EventId;
+        }
+
+        void StartedAttributes(HistoryEvent e) => e.WorkflowTaskStartedEventAttributes = new WorkflowTaskStartedEventAttributes
         {
             ScheduledEventId = task.ScheduledEventId,
             Identity = request.Identity,
             RequestId = NewId(),
             SuggestContinueAsNew = suggest,
             HistorySizeBytes = run.HistorySizeBytes,
-        });
+        };
+        if (scheduled is not null)
+        {
+            task.PendingEvents = [scheduled, Execution.Build(EventType.WorkflowTaskStarted, now, scheduled.EventId + 1, StartedAttributes)];
+            task.StartedEvent = null;
+            task.StartedEventId = scheduled.EventId + 1;
+        }
+        else
+        {
+            task.StartedEvent = run.Append(EventType.WorkflowTaskStarted, now, StartedAttributes);
+            task.StartedEventId = task.StartedEvent.EventId;
+        }
+
         task.State = WorkflowTaskPhase.Started;
-        task.StartedEventId = started.EventId;
         task.StartedTime = now;
         task.Generation++;
         var generation = task.Generation;
         task.Timeout = Clock.After(Proto.Span(run.Start.WorkflowTaskTimeout), () => TimeOutWorkflowTask(run, generation));
-        return WorkflowTaskResponse(run, new TaskToken('w', run.Namespace, run.WorkflowId, run.RunId, task.ScheduledEventId, generation));
+        var response = WorkflowTaskResponse(run, new TaskToken('w', run.Namespace, run.WorkflowId, run.RunId, task.ScheduledEventId, generation));
+        response.History.Events.AddRange(task.PendingEvents);
+        response.Messages.AddRange(SendUpdates(run));
+        return response;
     }
 
     private static PollWorkflowTaskQueueResponse WorkflowTaskResponse(Execution run, TaskToken token)
@@ -164,6 +218,65 @@ public sealed partial class WorkflowEngine
         return response;
     }
 
+    /// <summary>
+    /// Takes a started task back when the poll's response was never delivered (the caller cancelled), as the real
+    /// server's matching does when delivery fails, instead of leaving it to the start-to-close timeout.
+    /// </summary>
+    private void ReclaimIfUndelivered(WorkflowTaskRef taken, ServerCallContext context)
+    {
+        if (taken.Query is not null) return;
+        var run = taken.Execution;
+        var generation = run.WorkflowTask.Generation;
+        if (context.CancellationToken.IsCancellationRequested)
+        {
+            UnstartWorkflowTask(run, generation);
+            return;
+        }
+
+        var http = context.GetHttpContext();
+        http.Response.OnCompleted(() =>
+        {
+            if (http.RequestAborted.IsCancellationRequested)
+            {
+                lock (gate) UnstartWorkflowTask(run, generation);
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>Returns a started task to scheduled, as if the undelivered start never happened.</summary>
+    private void UnstartWorkflowTask(Execution run, long generation)
+    {
+        var task = run.WorkflowTask;
+        if (!run.IsOpen || task.State != WorkflowTaskPhase.Started || task.Generation != generation) return;
+        if (task.StartedEvent is { } started && !run.Retract(started)) return;
+        task.Timeout?.Cancel();
+        task.Timeout = null;
+        task.Generation++;
+        task.StartedEvent = null;
+        task.PendingEvents = [];
+        if (task.Unwritten) task.ScheduledEventId = 0;
+        foreach (var id in task.SentUpdates)
+        {
+            if (run.Updates.TryGetValue(id, out var update) && update.Phase == UpdatePhase.Sent) update.Phase = UpdatePhase.Admitted;
+        }
+
+        task.SentUpdates.Clear();
+        task.State = WorkflowTaskPhase.Scheduled;
+        if (run.FlushBuffered() > 0) MakeSpeculativeTaskNormal(run);
+        task.Sequence++;
+        WorkflowQueue(run.Namespace, run.TaskQueue).Offer(new WorkflowTaskRef(run, task.Sequence));
+    }
+
+    /// <summary>Writes an unwritten task's scheduled and started events, now that it leaves a trace in history.</summary>
+    private static void WritePendingEvents(Execution run)
+    {
+        var task = run.WorkflowTask;
+        foreach (var e in task.PendingEvents) run.AppendBuilt(e);
+        task.PendingEvents = [];
+    }
+
     public RespondWorkflowTaskCompletedResponse RespondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest request)
     {
         var token = TaskToken.Decode(request.TaskToken);
@@ -174,7 +287,7 @@ public sealed partial class WorkflowEngine
             task.Timeout?.Cancel();
 
             var terminal = request.Commands.Any(c => IsTerminalCommand(c.CommandType));
-            var invalid = ValidateCommands(run, request.Commands);
+            var invalid = ValidateCommands(run, request.Commands) ?? ValidateUpdateMessages(run, request);
             if (invalid is not null)
             {
                 FailWorkflowTask(run, invalid.Value.Cause, invalid.Value.Message, request.Identity);
@@ -188,6 +301,12 @@ public sealed partial class WorkflowEngine
                 return new RespondWorkflowTaskCompletedResponse();
             }
 
+            if (CanDiscardSpeculativeTask(run, request))
+            {
+                return DiscardSpeculativeTask(run, request);
+            }
+
+            WritePendingEvents(run);
             var completed = run.Append(EventType.WorkflowTaskCompleted, Now, e => e.WorkflowTaskCompletedEventAttributes = new WorkflowTaskCompletedEventAttributes
             {
                 ScheduledEventId = task.ScheduledEventId,
@@ -199,25 +318,93 @@ public sealed partial class WorkflowEngine
                 MeteringMetadata = request.MeteringMetadata,
                 Deployment = request.Deployment,
             });
+            var sent = task.SentUpdates.ToList();
             EndWorkflowTask(run, resetAttempt: true);
 
             var batch = new CommandBatch(completed.EventId, request.Identity);
-            foreach (var command in request.Commands)
+            var messages = request.Messages.ToList();
+            completingRun = run;
+            try
             {
-                if (!run.IsOpen) break;
-                ApplyCommand(run, command, batch);
+                ApplyCompletion(run, request, messages, batch);
+            }
+            finally
+            {
+                completingRun = null;
             }
 
+            // As on the real server, a run closed by this completion aborts its updates once all messages are applied.
+            if (!run.IsOpen) AbortUpdates(run);
             if (run.IsOpen)
             {
+                RejectUnprocessedUpdates(run, sent);
                 var flushed = run.FlushBuffered();
                 if (flushed > 0 || batch.NeedsWorkflowTask || request.ForceCreateNewWorkflowTask) ScheduleWorkflowTask(run);
+                else if (HasUndeliveredUpdates(run)) ScheduleWorkflowTask(run, speculative: true);
             }
 
             foreach (var after in batch.AfterCompletion) after();
             DispatchPendingQueries(run);
             return new RespondWorkflowTaskCompletedResponse();
         }
+    }
+
+    /// <summary>Applies a completion's commands, with each update message where its ProtocolMessage command puts it.</summary>
+    private void ApplyCompletion(Execution run, RespondWorkflowTaskCompletedRequest request, List<Temporalio.Api.Protocol.V1.Message> messages, CommandBatch batch)
+    {
+        foreach (var command in request.Commands)
+        {
+            if (!run.IsOpen) break;
+            if (command.CommandType == CommandType.ProtocolMessage)
+            {
+                // The command fixes where the message's events go among the other commands' events.
+                var at = messages.FindIndex(m => m.Id == command.ProtocolMessageCommandAttributes.MessageId);
+                HandleUpdateMessage(run, messages[at]);
+                messages.RemoveAt(at);
+                continue;
+            }
+
+            ApplyCommand(run, command, batch);
+        }
+
+        // Messages no command placed (rejections, or a worker that sends no protocol commands) come after all commands;
+        // after a close only rejections still apply, as they write nothing.
+        foreach (var message in messages)
+        {
+            if (run.IsOpen || BodyType(message) == nameof(Temporalio.Api.Update.V1.Rejection)) HandleUpdateMessage(run, message);
+        }
+    }
+
+    /// <summary>The real server drops a speculative task that only rejected updates and saw no new events: it leaves no trace.</summary>
+    private static bool CanDiscardSpeculativeTask(Execution run, RespondWorkflowTaskCompletedRequest request)
+    {
+        var task = run.WorkflowTask;
+        return task.Speculative
+            && request.Commands.Count == 0
+            && !request.ForceCreateNewWorkflowTask
+            && request.Messages.All(m => BodyType(m) == nameof(Temporalio.Api.Update.V1.Rejection))
+            && (request.Capabilities?.DiscardSpeculativeWorkflowTaskWithEvents == true || run.NextEventId <= task.PreviousStartedEventId + 2);
+    }
+
+    private RespondWorkflowTaskCompletedResponse DiscardSpeculativeTask(Execution run, RespondWorkflowTaskCompletedRequest request)
+    {
+        var task = run.WorkflowTask;
+        var sent = task.SentUpdates.ToList();
+        foreach (var message in request.Messages) HandleUpdateMessage(run, message);
+        RejectUnprocessedUpdates(run, sent);
+        task.State = WorkflowTaskPhase.None;
+        task.Speculative = false;
+        task.PendingEvents = [];
+        task.SentUpdates.Clear();
+        task.Timeout?.Cancel();
+        task.Timeout = null;
+        Clock.Release(WorkflowTaskLock(run));
+        if (run.FlushBuffered() > 0) ScheduleWorkflowTask(run);
+        else if (HasUndeliveredUpdates(run)) ScheduleWorkflowTask(run, speculative: true);
+        DispatchPendingQueries(run);
+
+        // The worker rolls its history back to the last completed task's start.
+        return new RespondWorkflowTaskCompletedResponse { ResetHistoryEventId = task.PreviousStartedEventId };
     }
 
     public RespondWorkflowTaskFailedResponse RespondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest request)
@@ -229,15 +416,20 @@ public sealed partial class WorkflowEngine
             run.WorkflowTask.Timeout?.Cancel();
             var failure = request.Failure;
             var task = run.WorkflowTask;
-            run.Append(EventType.WorkflowTaskFailed, Now, e => e.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+            if (WritesFailure(task))
             {
-                ScheduledEventId = task.ScheduledEventId,
-                StartedEventId = task.StartedEventId,
-                Cause = request.Cause,
-                Failure = failure,
-                Identity = request.Identity,
-                BinaryChecksum = request.BinaryChecksum,
-            });
+                WritePendingEvents(run);
+                run.Append(EventType.WorkflowTaskFailed, Now, e => e.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+                {
+                    ScheduledEventId = task.ScheduledEventId,
+                    StartedEventId = task.StartedEventId,
+                    Cause = request.Cause,
+                    Failure = failure,
+                    Identity = request.Identity,
+                    BinaryChecksum = request.BinaryChecksum,
+                });
+            }
+
             EndWorkflowTask(run, resetAttempt: false);
             run.FlushBuffered();
             ScheduleWorkflowTask(run);
@@ -265,34 +457,65 @@ public sealed partial class WorkflowEngine
     private void FailWorkflowTask(Execution run, WorkflowTaskFailedCause cause, string message, string identity)
     {
         var task = run.WorkflowTask;
-        run.Append(EventType.WorkflowTaskFailed, Now, e => e.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+        if (WritesFailure(task) || cause == WorkflowTaskFailedCause.UnhandledCommand)
         {
-            ScheduledEventId = task.ScheduledEventId,
-            StartedEventId = task.StartedEventId,
-            Cause = cause,
-            Failure = new Temporalio.Api.Failure.V1.Failure
+            WritePendingEvents(run);
+            run.Append(EventType.WorkflowTaskFailed, Now, e => e.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
             {
-                Message = message,
-                ServerFailureInfo = new Temporalio.Api.Failure.V1.ServerFailureInfo(),
-            },
-            Identity = identity,
-        });
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Cause = cause,
+                Failure = new Temporalio.Api.Failure.V1.Failure
+                {
+                    Message = message,
+                    ServerFailureInfo = new Temporalio.Api.Failure.V1.ServerFailureInfo(),
+                },
+                Identity = identity,
+            });
+        }
         EndWorkflowTask(run, resetAttempt: false);
         if (cause == WorkflowTaskFailedCause.UnhandledCommand) task.Attempt = 1;
         run.FlushBuffered();
         ScheduleWorkflowTask(run);
     }
 
+    /// <summary>
+    /// Fails the started workflow task of a run being closed from outside (terminate, run timeout), as the real server
+    /// does before it writes the close event; the worker's later completion then finds no task.
+    /// </summary>
+    private void FailStartedWorkflowTaskForClose(Execution run)
+    {
+        var task = run.WorkflowTask;
+        if (!run.IsOpen || task.State != WorkflowTaskPhase.Started) return;
+        if (WritesFailure(task))
+        {
+            WritePendingEvents(run);
+            run.Append(EventType.WorkflowTaskFailed, Now, e => e.WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Cause = WorkflowTaskFailedCause.ForceCloseCommand,
+                Identity = "history-service",
+            });
+        }
+
+        EndWorkflowTask(run, resetAttempt: false);
+    }
+
     private void TimeOutWorkflowTask(Execution run, long generation)
     {
         var task = run.WorkflowTask;
         if (!run.IsOpen || task.State != WorkflowTaskPhase.Started || task.Generation != generation) return;
-        run.Append(EventType.WorkflowTaskTimedOut, Now, e => e.WorkflowTaskTimedOutEventAttributes = new WorkflowTaskTimedOutEventAttributes
+        if (WritesFailure(task))
         {
-            ScheduledEventId = task.ScheduledEventId,
-            StartedEventId = task.StartedEventId,
-            TimeoutType = TimeoutType.StartToClose,
-        });
+            WritePendingEvents(run);
+            run.Append(EventType.WorkflowTaskTimedOut, Now, e => e.WorkflowTaskTimedOutEventAttributes = new WorkflowTaskTimedOutEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                TimeoutType = TimeoutType.StartToClose,
+            });
+        }
         EndWorkflowTask(run, resetAttempt: false);
         run.FlushBuffered();
         ScheduleWorkflowTask(run);
@@ -314,8 +537,25 @@ public sealed partial class WorkflowEngine
         task.State = WorkflowTaskPhase.None;
         task.Timeout?.Cancel();
         task.Timeout = null;
+        task.Speculative = false;
+        task.PendingEvents = [];
+        task.StartedEvent = null;
+
+        // Updates a failed task carried go out again with the next attempt, as the real server resends them.
+        foreach (var id in resetAttempt ? [] : task.SentUpdates)
+        {
+            if (run.Updates.TryGetValue(id, out var update) && update.Phase == UpdatePhase.Sent) update.Phase = UpdatePhase.Admitted;
+        }
+
+        task.SentUpdates.Clear();
         Clock.Release(WorkflowTaskLock(run));
     }
+
+    /// <summary>
+    /// Whether a failed or timed-out attempt is written to history: the first attempt is (a speculative one becomes
+    /// normal), later attempts are transient and leave nothing, as on the real server.
+    /// </summary>
+    private static bool WritesFailure(WorkflowTaskState task) => task.Attempt == 1;
 
     public ShutdownWorkerResponse ShutdownWorker(ShutdownWorkerRequest request)
     {

@@ -96,8 +96,8 @@ public sealed partial class WorkflowEngine : IDisposable
     private static bool IsTerminal(WorkflowExecutionStatus status) => status != WorkflowExecutionStatus.Running;
 }
 
-/// <summary>A workflow-task queue entry: a workflow task of a run, or a legacy query task.</summary>
-public sealed record WorkflowTaskRef(Execution Execution, long ScheduledEventId, QueryTask? Query = null);
+/// <summary>A workflow-task queue entry: one scheduling of a run's workflow task (its sequence), or a legacy query task.</summary>
+public sealed record WorkflowTaskRef(Execution Execution, long Sequence, QueryTask? Query = null);
 
 /// <summary>An activity-task queue entry: one attempt of one activity.</summary>
 public sealed record ActivityTaskRef(Execution Execution, long ScheduledEventId, int Attempt);
