@@ -45,7 +45,7 @@ public sealed class TemporalTemplatePolicyFanout(TemplateCatalog templates, ITem
             }
             catch (RpcException e)
             {
-                logger.LogWarning(e, "template {TemplateId}: could not signal {Signal} to workspace {WorkspaceId}; it re-reads the policy at its next transition", templateId, SignalName, id);
+                logger.LogWarning(e, "template {TemplateId}: could not signal {Signal} to workspace {WorkspaceId}; its timers keep the previous policy until it is signalled again", templateId, SignalName, id);
             }
         }
         return signalled;
