@@ -74,6 +74,24 @@ public sealed class PresetCatalog(NpgsqlDataSource dataSource)
             return new PresetReset(before, after);
         }, cancellationToken);
 
+    /// <summary>
+    /// Manual invalidation: <c>last_invalidated_at = now()</c>, so every prebuild created before it counts as expired and
+    /// the next pass replaces them (B10). Audited, in one transaction; returns the preset after the change.
+    /// </summary>
+    public Task<PresetRow> InvalidateAsync(Guid id, CancellationToken cancellationToken = default) =>
+        CatalogWrite.RunAsync(dataSource, async (connection, transaction) =>
+        {
+            var before = await connection.QuerySingleOrDefaultAsync<PresetRow>(new CommandDefinition(
+                "SELECT * FROM presets WHERE id = @id FOR UPDATE", new { id }, transaction, cancellationToken: cancellationToken))
+                ?? throw new CatalogNotFoundException($"preset {id} not found");
+            var after = await connection.QuerySingleAsync<PresetRow>(new CommandDefinition(
+                "UPDATE presets SET last_invalidated_at = now() WHERE id = @id RETURNING *", new { id }, transaction, cancellationToken: cancellationToken));
+            await CatalogWrite.AuditAsync(
+                connection, transaction, AuditAction.Write, AuditResourceType.Preset, id, after.Name, null,
+                new { before.LastInvalidatedAt }, new { after.LastInvalidatedAt }, cancellationToken);
+            return after;
+        }, cancellationToken);
+
     private sealed class PresetHead
     {
         public Guid Id { get; init; }

@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace Lifecycle.Worker.Api;
 
-/// <summary>Presets: <c>GET /api/v1/presets/{id}</c> (configuration and live prebuild state), <c>POST /api/v1/presets/{id}/reset</c>.</summary>
+/// <summary>Presets: <c>GET /api/v1/presets/{id}</c> (configuration and live prebuild state), <c>POST …/reset</c>, <c>POST …/invalidate</c>.</summary>
 public static class PresetsEndpoints
 {
     public static RouteGroupBuilder MapPresets(this RouteGroupBuilder api)
@@ -25,6 +25,13 @@ public static class PresetsEndpoints
             var preset = await presets.GetAsync(presetId, cancellationToken) ?? throw new CatalogNotFoundException($"preset {presetId} not found");
             var view = await LiveViewAsync(preset, database, Options(services), cancellationToken);
             return ApiJson.Ok(new { WasHardLimited = reset.Before.PrebuildStatus == PrebuildStatus.HardLimited.ToStoredText(), Preset = view });
+        });
+        api.MapPost("/presets/{id}/invalidate", async (string id, PresetCatalog presets, NpgsqlDataSource database, IServiceProvider services, CancellationToken cancellationToken) =>
+        {
+            var presetId = ApiFields.Id(id);
+            await presets.InvalidateAsync(presetId, cancellationToken);
+            var preset = await presets.GetAsync(presetId, cancellationToken) ?? throw new CatalogNotFoundException($"preset {presetId} not found");
+            return ApiJson.Ok(await LiveViewAsync(preset, database, Options(services), cancellationToken));
         });
         return api;
     }

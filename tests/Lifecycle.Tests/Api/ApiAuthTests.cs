@@ -22,6 +22,7 @@ public sealed class ApiAuthTests(PostgresDatabase database) : IClassFixture<Post
         { "POST", "/api/v1/templates/{template}/versions", """{"name": "evil", "activate": true}""" },
         { "GET", "/api/v1/presets/{preset}", null },
         { "POST", "/api/v1/presets/{preset}/reset", null },
+        { "POST", "/api/v1/presets/{preset}/invalidate", null },
         { "POST", "/api/v1/users", """{"username": "mallory", "roles": ["owner"]}""" },
         { "GET", "/api/v1/users/{user}", null },
         { "PATCH", "/api/v1/users/{user}", """{"status": "suspended"}""" },

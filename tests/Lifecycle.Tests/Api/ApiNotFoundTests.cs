@@ -17,6 +17,7 @@ public sealed class ApiNotFoundTests(PostgresDatabase database) : IClassFixture<
         { "POST", "/api/v1/templates/{id}/versions", """{"name": "v1"}""" },
         { "GET", "/api/v1/presets/{id}", null },
         { "POST", "/api/v1/presets/{id}/reset", null },
+        { "POST", "/api/v1/presets/{id}/invalidate", null },
         { "GET", "/api/v1/users/{id}", null },
         { "PATCH", "/api/v1/users/{id}", """{"status": "dormant"}""" },
     };

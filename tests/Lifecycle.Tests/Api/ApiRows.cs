@@ -22,7 +22,7 @@ internal static class ApiRows
         counts.Add($"templates.updated={await connection.ExecuteScalarAsync<DateTime?>("SELECT max(updated_at) FROM templates"):O}");
         counts.Add($"users.updated={await connection.ExecuteScalarAsync<DateTime?>("SELECT max(updated_at) FROM users"):O}");
         counts.Add($"settings={await connection.ExecuteScalarAsync<string>("SELECT reconciliation_paused::text || updated_at::text FROM global_settings")}");
-        counts.Add($"presets.status={await connection.ExecuteScalarAsync<string>("SELECT string_agg(prebuild_status || coalesce(failure_limit_reset_at::text, ''), ',' ORDER BY id) FROM presets")}");
+        counts.Add($"presets.status={await connection.ExecuteScalarAsync<string>("SELECT string_agg(prebuild_status || coalesce(failure_limit_reset_at::text, '') || coalesce(last_invalidated_at::text, ''), ',' ORDER BY id) FROM presets")}");
         return string.Join(' ', counts);
     }
 

@@ -80,6 +80,31 @@ public sealed class PresetsApiTests(PostgresDatabase database) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Invalidate_expires_the_prebuilds_made_before_it_and_the_next_pass_replaces_them()
+    {
+        var org = await api.OrganizationAsync();
+        var template = await api.TemplateAsync(org);
+        var (version, preset) = await api.VersionAsync(template, desired: 2);
+        var seed = new PrebuildSeed(database.DataSource, org, template, version);
+        var made = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var old1 = await seed.InstanceAsync(preset, [new SeedBuild("start", Job.Succeeded, made)], createdAt: made, ready: true);
+        var old2 = await seed.InstanceAsync(preset, [new SeedBuild("start", Job.Succeeded, made)], createdAt: made.AddSeconds(1), ready: true);
+        Assert.Equal(0, (await api.GetAsync($"/api/v1/presets/{preset}")).Body.GetProperty("expired").GetInt32());
+
+        var answer = await api.PostAsync($"/api/v1/presets/{preset}/invalidate", null);
+
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.ToString());
+        Assert.Equal(2, answer.Body.GetProperty("expired").GetInt32());
+        Assert.Equal(0, answer.Body.GetProperty("eligible").GetInt32());
+        Assert.NotEqual(JsonValueKind.Null, answer.Body.GetProperty("last_invalidated_at").ValueKind);
+        var read = await Lifecycle.Activities.Reconciliation.PrebuildSnapshotReader.ReadAsync(database.DataSource, Lifecycle.Workflows.Prebuilds.PrebuildOptions.Default);
+        var actions = Lifecycle.Workflows.Prebuilds.PresetReconciliation.Decide(read.Snapshot.ForPreset(preset), read.ReadAt, Lifecycle.Workflows.Prebuilds.PrebuildOptions.Default).Actions;
+        Assert.Equal([old1, old2], Assert.Single(actions, a => a.Kind == Lifecycle.Workflows.Prebuilds.PrebuildActionKind.Delete).DeleteIds);
+        Assert.Equal(2, Assert.Single(actions, a => a.Kind == Lifecycle.Workflows.Prebuilds.PrebuildActionKind.Create).Create);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.PostAsync($"/api/v1/presets/{Guid.NewGuid()}/invalidate", null)).Status);
+    }
+
+    [Fact]
     public async Task A_preset_without_prebuilds_reads_as_zero_and_unknown_ids_are_404_or_400()
     {
         var template = await api.TemplateAsync(await api.OrganizationAsync());

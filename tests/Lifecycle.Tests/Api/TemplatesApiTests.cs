@@ -184,4 +184,17 @@ public sealed class TemplatesApiTests(PostgresDatabase database) : IClassFixture
         Assert.Equal(v1, answer.Body.GetProperty("active_version_id").GetGuid());
         Assert.Equal([true, false], answer.Body.GetProperty("versions").EnumerateArray().OrderBy(v => v.GetProperty("name").GetString()).Select(v => v.GetProperty("active").GetBoolean()));
     }
+
+    [Fact]
+    public async Task Of_concurrent_creates_with_one_name_exactly_one_is_created_and_the_rest_are_409()
+    {
+        var org = await api.OrganizationAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            api.PostAsync("/api/v1/templates", new { organization_id = org, name = "raced", provider_name = "process" })));
+
+        Assert.Single(answers, a => a.Status == HttpStatusCode.Created);
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.Created), a => Assert.True(a.Status == HttpStatusCode.Conflict && a.Field == "name", a.ToString()));
+        Assert.Equal(1L, await ApiRows.ScalarAsync<long>(database.DataSource, "SELECT count(*) FROM templates WHERE organization_id = @org", new { org }));
+    }
 }
