@@ -68,6 +68,8 @@ internal sealed class ApiTestHost : IAsyncDisposable
         var app = builder.Build();
         app.MapInstanceReady();
         app.MapLifecycleApi();
+        // The real /healthz needs the whole host; scripts waiting for health (the demo seed) only need the API up.
+        app.MapGet("/healthz", () => Microsoft.AspNetCore.Http.Results.Ok());
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new ApiTestHost(app, url);
