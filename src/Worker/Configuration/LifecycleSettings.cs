@@ -68,12 +68,17 @@ public static class LifecycleSettings
         "LIFECYCLE_RECONCILE_INTERVAL", "Lifecycle:Prebuilds:ReconcileInterval", "00:01:00",
         "How often the reconcile-all schedule runs a prebuild reconciliation pass (hh:mm:ss).");
 
+    public static readonly Setting ApiToken = new(
+        "LIFECYCLE_API_TOKEN", "Lifecycle:Api:Token", null,
+        "Bearer token of the HTTP API (16+ characters). Unset with embedded Temporal: made once, kept in the data folder (api-token) and printed at start; required with a configured Temporal server.");
+
     /// <summary>Every setting, in the order the README documents them.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
         DatabaseUrl, DataDirectory, TemporalAddress, TemporalNamespace, TemporalTaskQueue, TemporalApiKey, TemporalTls,
         TemporalTlsCert, TemporalTlsKey, TemporalDevLauncher, HttpUrl, LogLevel, LogFormat, OtlpEndpoint, ControllerId,
         InstanceTokenSecret, CallbackBaseUrl, ReconcileInterval,
+        ApiToken,
     ];
 
     /// <summary>

@@ -31,9 +31,11 @@ public static class LifecycleHost
         builder.Configuration.AddLifecycleEnvironment();
         builder.Configuration.AddCommandLine(args);
         LifecycleOptions options;
+        ApiToken apiToken;
         try
         {
             options = LifecycleOptions.Load(builder.Configuration);
+            apiToken = ApiToken.Resolve(builder.Configuration[LifecycleSettings.ApiToken.Key], options);
         }
         catch (InvalidSettingException e)
         {
@@ -68,7 +70,7 @@ public static class LifecycleHost
                 client = await ConnectTemporalAsync(options.Temporal, address, loggerFactory, interrupted.Token);
             }
 
-            var app = Build(builder, options, store.ConnectionString, client);
+            var app = Build(builder, options, store.ConnectionString, client, apiToken);
             logger.LogInformation(
                 "Lifecycle worker: task queue {TaskQueue} on Temporal {Address} (namespace {Namespace}), store {Store}, HTTP {Http}",
                 options.Temporal.TaskQueue, client.Connection.Options.TargetHost, options.Temporal.Namespace,
@@ -139,7 +141,7 @@ public static class LifecycleHost
         }
     }
 
-    private static WebApplication Build(WebApplicationBuilder builder, LifecycleOptions options, string connectionString, ITemporalClient client)
+    private static WebApplication Build(WebApplicationBuilder builder, LifecycleOptions options, string connectionString, ITemporalClient client, ApiToken apiToken)
     {
         builder.WebHost.UseUrls(options.HttpUrl.ToString());
         builder.Services.AddSingleton(options);
@@ -149,10 +151,12 @@ public static class LifecycleHost
         builder.Services.AddLifecycleTelemetry(options);
         builder.Services.AddProvisioning(builder.Configuration, options);
         builder.Services.AddHostedTemporalWorker(options.Temporal.TaskQueue).AddLifecycleWorkflows();
+        builder.Services.AddLifecycleApi(apiToken);
 
         var app = builder.Build();
         app.MapLifecycleHealth();
         app.MapInstanceReady();
+        app.MapLifecycleApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

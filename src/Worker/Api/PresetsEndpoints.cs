@@ -1,0 +1,103 @@
+using Lifecycle.Activities.Catalog;
+using Lifecycle.Activities.Reconciliation;
+using Lifecycle.Activities.Store;
+using Lifecycle.Workflows.Prebuilds;
+using Npgsql;
+
+namespace Lifecycle.Worker.Api;
+
+/// <summary>Presets: <c>GET /api/v1/presets/{id}</c> (configuration and live prebuild state), <c>POST …/reset</c>, <c>POST …/invalidate</c>.</summary>
+public static class PresetsEndpoints
+{
+    public static RouteGroupBuilder MapPresets(this RouteGroupBuilder api)
+    {
+        api.MapGet("/presets/{id}", async (string id, PresetCatalog presets, NpgsqlDataSource database, IServiceProvider services, CancellationToken cancellationToken) =>
+        {
+            var presetId = ApiFields.Id(id);
+            var preset = await presets.GetAsync(presetId, cancellationToken) ?? throw new CatalogNotFoundException($"preset {presetId} not found");
+            return ApiJson.Ok(await LiveViewAsync(preset, database, Options(services), cancellationToken));
+        });
+
+        api.MapPost("/presets/{id}/reset", async (string id, PresetCatalog presets, NpgsqlDataSource database, IServiceProvider services, CancellationToken cancellationToken) =>
+        {
+            var presetId = ApiFields.Id(id);
+            var reset = await presets.ResetHardLimitAsync(presetId, cancellationToken);
+            var preset = await presets.GetAsync(presetId, cancellationToken) ?? throw new CatalogNotFoundException($"preset {presetId} not found");
+            var view = await LiveViewAsync(preset, database, Options(services), cancellationToken);
+            return ApiJson.Ok(new { WasHardLimited = reset.Before.PrebuildStatus == PrebuildStatus.HardLimited.ToStoredText(), Preset = view });
+        });
+        api.MapPost("/presets/{id}/invalidate", async (string id, PresetCatalog presets, NpgsqlDataSource database, IServiceProvider services, CancellationToken cancellationToken) =>
+        {
+            var presetId = ApiFields.Id(id);
+            await presets.InvalidateAsync(presetId, cancellationToken);
+            var preset = await presets.GetAsync(presetId, cancellationToken) ?? throw new CatalogNotFoundException($"preset {presetId} not found");
+            return ApiJson.Ok(await LiveViewAsync(preset, database, Options(services), cancellationToken));
+        });
+        return api;
+    }
+
+    /// <summary>A preset's stored configuration (as a new version's answer lists it).</summary>
+    public static object ConfigView(PresetDetails p) => new
+    {
+        p.Preset.Id,
+        p.Preset.Name,
+        p.TemplateId,
+        p.Preset.TemplateVersionId,
+        p.Preset.DesiredInstances,
+        p.Preset.InvalidateAfterSecs,
+        p.Preset.SchedulingTimezone,
+        Parameters = p.Parameters.ToDictionary(x => x.Name, x => x.Value, StringComparer.Ordinal),
+        PrebuildSchedules = p.Schedules.Select(s => new { s.Id, s.CronExpression, s.DesiredInstances }),
+        Status = p.Preset.PrebuildStatus,
+    };
+
+    /// <summary>
+    /// Configuration plus the live state, computed exactly as a reconcile pass would now: the reconciler's snapshot
+    /// reader and its pure state/backoff functions, at the database clock of the read.
+    /// </summary>
+    private static async Task<object> LiveViewAsync(PresetDetails p, NpgsqlDataSource database, PrebuildOptions options, CancellationToken cancellationToken)
+    {
+        var read = await PrebuildSnapshotReader.ReadAsync(database, options, cancellationToken);
+        var inSnapshot = read.Snapshot.Presets.Any(x => x.Id == p.Preset.Id);
+        var snapshot = inSnapshot ? read.Snapshot.ForPreset(p.Preset.Id) : null;
+        var state = snapshot is null ? new PresetState() : PresetReconciliation.CalculateState(snapshot, read.ReadAt, options);
+        var backoffUntil = snapshot is null ? null : PresetReconciliation.ActiveBackoffUntil(snapshot, read.ReadAt, options);
+        var stored = StoredText.Parse<PrebuildStatus>(p.Preset.PrebuildStatus);
+        return new
+        {
+            p.Preset.Id,
+            p.Preset.Name,
+            p.TemplateId,
+            p.TemplateName,
+            p.Preset.TemplateVersionId,
+            p.VersionName,
+            OnActiveVersion = p.OnActiveVersion,
+            Active = snapshot?.Preset.IsActive ?? false,
+            p.Preset.DesiredInstances,
+            p.Preset.InvalidateAfterSecs,
+            p.Preset.SchedulingTimezone,
+            Parameters = p.Parameters.ToDictionary(x => x.Name, x => x.Value, StringComparer.Ordinal),
+            PrebuildSchedules = p.Schedules.Select(s => new { s.Id, s.CronExpression, s.DesiredInstances }),
+            Status = p.Preset.PrebuildStatus,
+            HardLimited = stored == PrebuildStatus.HardLimited,
+            CreatesStopped = state.HardLimited,
+            p.Preset.LastInvalidatedAt,
+            p.Preset.FailureLimitResetAt,
+            state.Desired,
+            state.Actual,
+            state.Expired,
+            state.Eligible,
+            state.Extraneous,
+            state.Starting,
+            state.Stopping,
+            state.Deleting,
+            BackoffUntil = backoffUntil,
+            state.DesiredProblem,
+            read.Snapshot.ReconciliationPaused,
+            ReadAt = read.ReadAt,
+        };
+    }
+
+    private static PrebuildOptions Options(IServiceProvider services) =>
+        services.GetService<ReconcileSettings>()?.Prebuilds ?? PrebuildOptions.Default;
+}
