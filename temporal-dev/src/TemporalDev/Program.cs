@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using TemporalDev.Api;
 using TemporalDev.Cli;
 using TemporalDev.Engine;
+using TemporalDev.Engine.Persistence;
 using TemporalDev.Grpc;
 
 ServerOptions options;
@@ -17,12 +18,9 @@ catch (ArgumentException e)
     return 2;
 }
 
-if (options.DbFilename is not null)
-{
-    await Console.Error.WriteLineAsync($"temporal-dev: --db-filename {options.DbFilename}: persistence is not implemented yet; keeping everything in memory");
-}
-
 using var engine = new WorkflowEngine(options);
+using var store = options.DbFilename is null ? null : OpenStore(options.DbFilename, engine);
+if (options.DbFilename is not null && store is null) return 1;
 var builder = WebApplication.CreateSlimBuilder([]);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
@@ -38,7 +36,9 @@ builder.Services.AddGrpc(grpc =>
     grpc.MaxReceiveMessageSize = 128 * 1024 * 1024;
     grpc.MaxSendMessageSize = 128 * 1024 * 1024;
 });
-builder.Services.AddSingleton(Routes.Build(engine));
+var router = Routes.Build(engine);
+if (engine.Persistent) router.AfterEachCall = engine.Commit;
+builder.Services.AddSingleton(router);
 builder.Services.AddSingleton<IServiceMethodProvider<TemporalGrpcService>, DescriptorMethodProvider>();
 var app = builder.Build();
 app.MapGrpcService<TemporalGrpcService>();
@@ -46,3 +46,21 @@ await Console.Out.WriteLineAsync(
     $"temporal-dev {WorkflowEngine.ServerVersion}: listening on {options.Ip}:{options.Port} (time skipping {(options.TimeSkipping ? "on" : "off")}; namespaces {string.Join(", ", options.Namespaces)})");
 await app.RunAsync();
 return 0;
+
+// A file that is not ours, too new, corrupt or in use stops the launch: never a silent fresh start.
+static SqliteStore? OpenStore(string path, WorkflowEngine engine)
+{
+    SqliteStore? store = null;
+    try
+    {
+        store = SqliteStore.Open(path);
+        engine.Restore(store);
+        return store;
+    }
+    catch (StoreException e)
+    {
+        store?.Dispose();
+        Console.Error.WriteLine($"temporal-dev: --db-filename: {e.Message}");
+        return null;
+    }
+}

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
+using TemporalDev.Engine.Persistence;
 
 namespace TemporalDev.Engine;
 
@@ -11,6 +12,7 @@ public sealed class Execution
 {
     private readonly List<HistoryEvent> events = [];
     private readonly List<Action> buffered = [];
+    private bool capturing;
 
     public Execution(string ns, string workflowId, string runId)
     {
@@ -82,24 +84,50 @@ public sealed class Execution
 
     public bool HasBuffered => buffered.Count > 0;
 
+    /// <summary>Gets or sets what the on-disk store knows of this run; null when the server keeps memory only.</summary>
+    public PersistedRun? Persisted { get; set; }
+
     /// <summary>Appends an event with the next id and the given attributes.</summary>
     public HistoryEvent Append(EventType type, DateTime time, Action<HistoryEvent> attributes)
     {
+        if (capturing) return Persisted!.Capture(type, time, attributes);
         var e = new HistoryEvent { EventId = NextEventId, EventType = type, EventTime = Timestamp.FromDateTime(time), TaskId = NextEventId };
         attributes(e);
         events.Add(e);
         HistorySizeBytes += e.CalculateSize();
+        Persisted?.MarkChanged(this);
         var changed = Changed;
         Changed = NewSignal();
         changed.TrySetResult();
         return e;
     }
 
-    /// <summary>Writes an event now, or after the in-flight workflow task completes (the real server's buffering).</summary>
+    /// <summary>
+    /// Writes an event now, or after the in-flight workflow task completes (the real server's buffering). When the run
+    /// is persisted, the write also runs once in capture mode so the store keeps the buffered event: a buffered write
+    /// must therefore only append to this run and have no other lasting side effect.
+    /// </summary>
     public void AppendOrBuffer(Action write)
     {
-        if (WorkflowTask.State == WorkflowTaskPhase.Started) buffered.Add(write);
-        else write();
+        if (WorkflowTask.State != WorkflowTaskPhase.Started)
+        {
+            write();
+            return;
+        }
+
+        buffered.Add(write);
+        if (Persisted is null) return;
+        capturing = true;
+        try
+        {
+            write();
+        }
+        finally
+        {
+            capturing = false;
+        }
+
+        Persisted.MarkChanged(this);
     }
 
     /// <summary>Writes the events buffered during a workflow task; returns how many writes ran.</summary>
@@ -107,8 +135,19 @@ public sealed class Execution
     {
         var writes = buffered.ToArray();
         buffered.Clear();
+        Persisted?.ClearCaptured(this);
         foreach (var write in writes) write();
         return writes.Length;
+    }
+
+    /// <summary>Marks side state that no event carries (activity attempts, heartbeats) as changed for the store.</summary>
+    public void MarkChanged() => Persisted?.MarkChanged(this);
+
+    /// <summary>Puts back an event read from the store, without waking anyone.</summary>
+    public void Restore(HistoryEvent e)
+    {
+        events.Add(e);
+        HistorySizeBytes += e.CalculateSize();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -180,6 +219,9 @@ public sealed class ActivityState
 
     /// <summary>Gets or sets a value indicating whether the activity waits out a retry backoff.</summary>
     public bool InBackoff { get; set; }
+
+    /// <summary>Gets or sets when the next attempt is dispatched while <see cref="InBackoff"/>.</summary>
+    public DateTime NextAttemptTime { get; set; }
 
     public List<ClockTimer> AttemptTimers { get; } = [];
 
