@@ -19,8 +19,11 @@ catch (ArgumentException e)
 }
 
 using var engine = new WorkflowEngine(options);
-using var store = options.DbFilename is null ? null : OpenStore(options.DbFilename, engine);
+using var store = options.DbFilename is null ? null : OpenStore(options.DbFilename);
 if (options.DbFilename is not null && store is null) return 1;
+
+// Reading the file overlaps building the web host; the runs are rebuilt before the port is opened.
+var loading = store is null ? null : Task.Run(store.Load);
 var builder = WebApplication.CreateSlimBuilder([]);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
@@ -37,30 +40,43 @@ builder.Services.AddGrpc(grpc =>
     grpc.MaxSendMessageSize = 128 * 1024 * 1024;
 });
 var router = Routes.Build(engine);
-if (engine.Persistent) router.AfterEachCall = engine.Commit;
+if (store is not null) router.AfterEachCall = engine.Commit;
 builder.Services.AddSingleton(router);
 builder.Services.AddSingleton<IServiceMethodProvider<TemporalGrpcService>, DescriptorMethodProvider>();
 var app = builder.Build();
 app.MapGrpcService<TemporalGrpcService>();
+if (store is not null && !await RestoreAsync(engine, store, loading!)) return 1;
 await Console.Out.WriteLineAsync(
     $"temporal-dev {WorkflowEngine.ServerVersion}: listening on {options.Ip}:{options.Port} (time skipping {(options.TimeSkipping ? "on" : "off")}; namespaces {string.Join(", ", options.Namespaces)})");
 await app.RunAsync();
 return 0;
 
 // A file that is not ours, too new, corrupt or in use stops the launch: never a silent fresh start.
-static SqliteStore? OpenStore(string path, WorkflowEngine engine)
+static SqliteStore? OpenStore(string path)
 {
-    SqliteStore? store = null;
     try
     {
-        store = SqliteStore.Open(path);
-        engine.Restore(store);
-        return store;
+        return SqliteStore.Open(path);
     }
     catch (StoreException e)
     {
-        store?.Dispose();
         Console.Error.WriteLine($"temporal-dev: --db-filename: {e.Message}");
         return null;
+    }
+}
+
+static async Task<bool> RestoreAsync(WorkflowEngine engine, SqliteStore store, Task<IReadOnlyList<StoredRun>> loading)
+{
+    try
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var stored = await loading;
+        await Console.Out.WriteLineAsync($"temporal-dev: {engine.Restore(store, stored)} (read waited {clock.ElapsedMilliseconds} ms)");
+        return true;
+    }
+    catch (StoreException e)
+    {
+        await Console.Error.WriteLineAsync($"temporal-dev: --db-filename: {e.Message}");
+        return false;
     }
 }

@@ -91,3 +91,15 @@ public class PersistenceActivities
         return $"attempt {context.Info.Attempt} resumed from {details}";
     }
 }
+
+/// <summary>Starts a <see cref="PersistSignalWorkflow"/> child and returns what it returned.</summary>
+[Workflow("PersistParent")]
+public class PersistParentWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string childId)
+    {
+        var result = await Workflow.ExecuteChildWorkflowAsync((PersistSignalWorkflow w) => w.RunAsync(), new() { Id = childId });
+        return $"parent got {result}";
+    }
+}

@@ -151,6 +151,35 @@ public sealed class RestartTests : IDisposable
         Assert.Equal("finished at 3", result);
     }
 
+    [Fact]
+    public async Task ChildStaysLinkedToItsParentAcrossRestart()
+    {
+        var id = $"parent-{Guid.NewGuid():N}";
+        var childId = $"{id}-child";
+        var (result, parentOfChild, pendingChildRunId, childRunId) = await AcrossRestartAsync(
+            async (client, queue) =>
+            {
+                await client.StartWorkflowAsync((PersistParentWorkflow w) => w.RunAsync(childId), new(id, queue));
+                var child = client.GetWorkflowHandle(childId);
+                await UntilAsync(
+                    async () => (await DescribeAsync(client, id)).WorkflowExecutionInfo.HistoryLength > 0
+                        && (await client.GetWorkflowHandle(id).FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.ChildWorkflowExecutionStarted)
+                        && (await child.FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.WorkflowTaskCompleted),
+                    "child started and waiting for its signal");
+            },
+            async (client, _) =>
+            {
+                var childDescription = await DescribeAsync(client, childId);
+                var parentDescription = await DescribeAsync(client, id);
+                await client.GetWorkflowHandle<PersistSignalWorkflow>(childId).SignalAsync(w => w.ProceedAsync("linked"));
+                var result = await client.GetWorkflowHandle(id).GetResultAsync<string>();
+                return (result, childDescription.WorkflowExecutionInfo.ParentExecution?.WorkflowId, parentDescription.PendingChildren.Single().RunId, childDescription.WorkflowExecutionInfo.Execution.RunId);
+            });
+        Assert.Equal("parent got signaled linked", result);
+        Assert.Equal(id, parentOfChild);
+        Assert.Equal(childRunId, pendingChildRunId);
+    }
+
     public static TheoryData<string, string> RefusedFiles => new()
     {
         { "random bytes", "is not a SQLite database" },
@@ -235,6 +264,7 @@ public sealed class RestartTests : IDisposable
             .AddWorkflow<PersistActivityWorkflow>()
             .AddWorkflow<PersistChainWorkflow>()
             .AddWorkflow<PersistEchoWorkflow>()
+            .AddWorkflow<PersistParentWorkflow>()
             .AddAllActivities(new PersistenceActivities()));
 
     private static StartWorkflowExecutionRequest StartRequest(string id, string queue, string requestId) => new()

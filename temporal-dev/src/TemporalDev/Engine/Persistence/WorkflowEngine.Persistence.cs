@@ -16,17 +16,21 @@ public sealed partial class WorkflowEngine
     /// <summary>Gets a value indicating whether the engine writes to a store.</summary>
     public bool Persistent => journal is not null;
 
-    /// <summary>Attaches the store and rebuilds every run it holds; call once, before serving.</summary>
-    public void Restore(SqliteStore store)
+    /// <summary>Attaches the store and rebuilds the runs read from it (<see cref="SqliteStore.Load"/>); call once, before serving. Returns what it restored.</summary>
+    public string Restore(SqliteStore store, IReadOnlyList<StoredRun> stored)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         lock (gate)
         {
             if (journal is not null) throw new InvalidOperationException("the engine already has a store");
             journal = new RunJournal(store);
-            RestoreRuns(store.Path, store.Load());
+            RestoreRuns(store.Path, stored);
             journal.Commit();
             Clock.AfterFiring = Commit;
         }
+
+        var open = stored.Count(r => r.Status == Temporalio.Api.Enums.V1.WorkflowExecutionStatus.Running);
+        return $"{store.Path}: restored {stored.Count} runs ({open} open); rebuilt in {clock.Elapsed.TotalMilliseconds:F0} ms";
     }
 
     /// <summary>Writes every change since the last commit in one transaction (a no-op without a store).</summary>
