@@ -180,6 +180,41 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(childRunId, pendingChildRunId);
     }
 
+    [Fact]
+    public async Task SignalAcknowledgedWhileAWorkflowTaskIsStartedSurvivesTheKill()
+    {
+        var id = $"buffered-{Guid.NewGuid():N}";
+        var queue = $"persist-{Guid.NewGuid():N}";
+        await using (var server = await DevServerProcess.StartAsync(DbFile))
+        {
+            // A hand-driven worker: it takes the first workflow task and never answers it.
+            var client = await ConnectAsync(server.Address);
+            await client.WorkflowService.StartWorkflowExecutionAsync(StartRequest(id, queue, "buffered-start"));
+            var task = await client.WorkflowService.PollWorkflowTaskQueueAsync(new PollWorkflowTaskQueueRequest
+            {
+                Namespace = "default",
+                TaskQueue = new TaskQueue { Name = queue },
+                Identity = "hand-driven",
+            });
+            Assert.False(task.TaskToken.IsEmpty);
+            await client.GetWorkflowHandle<PersistSignalWorkflow>(id).SignalAsync(w => w.ProceedAsync("buffered"));
+            await server.KillAsync();
+        }
+
+        await using var restarted = await DevServerProcess.StartAsync(DbFile);
+        var client2 = await ConnectAsync(restarted.Address);
+        var types = (await RawHistoryAsync(client2, id)).Events.Select(e => e.EventType).ToList();
+        Assert.Equal(
+            [
+                EventType.WorkflowExecutionStarted, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted,
+                EventType.WorkflowTaskTimedOut, EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled,
+            ],
+            types);
+        using var worker = NewWorker(client2, queue);
+        var result = await worker.ExecuteAsync(() => client2.GetWorkflowHandle(id).GetResultAsync<string>().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("signaled buffered", result);
+    }
+
     public static TheoryData<string, string> RefusedFiles => new()
     {
         { "random bytes", "is not a SQLite database" },
