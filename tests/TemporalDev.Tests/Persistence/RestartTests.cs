@@ -197,12 +197,15 @@ public sealed class RestartTests : IDisposable
                 Identity = "hand-driven",
             });
             Assert.False(task.TaskToken.IsEmpty);
-            await client.GetWorkflowHandle<PersistSignalWorkflow>(id).SignalAsync(w => w.ProceedAsync("buffered"));
+            await client.WorkflowService.SignalWorkflowExecutionAsync(SignalRequest(id, "buffered"));
             await server.KillAsync();
         }
 
         await using var restarted = await DevServerProcess.StartAsync(DbFile);
         var client2 = await ConnectAsync(restarted.Address);
+
+        // The same signal again (same request id) is a duplicate the restarted server must drop.
+        await client2.WorkflowService.SignalWorkflowExecutionAsync(SignalRequest(id, "duplicate"));
         var types = (await RawHistoryAsync(client2, id)).Events.Select(e => e.EventType).ToList();
         Assert.Equal(
             [
@@ -245,6 +248,15 @@ public sealed class RestartTests : IDisposable
         Assert.Contains(message, stderr, StringComparison.Ordinal);
         Assert.Contains(DbFile, stderr, StringComparison.Ordinal);
         Assert.Equal(content, await File.ReadAllBytesAsync(DbFile));
+    }
+
+    [Fact]
+    public async Task RefusesAFileAnotherServerHolds()
+    {
+        await using var first = await DevServerProcess.StartAsync(DbFile);
+        var (exitCode, stderr) = await DevServerProcess.RefusedAsync(DbFile);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("in use by another process", stderr, StringComparison.Ordinal);
     }
 
     private void Sqlite(string sql)
@@ -309,6 +321,16 @@ public sealed class RestartTests : IDisposable
         WorkflowType = new Temporalio.Api.Common.V1.WorkflowType { Name = "PersistSignal" },
         TaskQueue = new TaskQueue { Name = queue },
         RequestId = requestId,
+    };
+
+    private static SignalWorkflowExecutionRequest SignalRequest(string id, string value) => new()
+    {
+        Namespace = "default",
+        WorkflowExecution = new Temporalio.Api.Common.V1.WorkflowExecution { WorkflowId = id },
+        SignalName = "Proceed",
+        Input = new Temporalio.Api.Common.V1.Payloads { Payloads_ = { Temporalio.Converters.DataConverter.Default.PayloadConverter.ToPayload(value) } },
+        RequestId = "signal-1",
+        Identity = "hand-driven",
     };
 
     private static async Task<Temporalio.Api.History.V1.History> RawHistoryAsync(ITemporalClient client, string id) =>

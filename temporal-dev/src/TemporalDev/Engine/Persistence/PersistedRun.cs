@@ -15,6 +15,8 @@ public sealed class PersistedRun(RunJournal journal)
 
     public int StoredActivities { get; set; }
 
+    public int StoredRequestIds { get; set; }
+
     public int StoredBuffered { get; set; }
 
     /// <summary>Gets or sets a value indicating whether the run changed since the last commit.</summary>

@@ -23,6 +23,7 @@ public sealed class SqliteStore : IDisposable
     private readonly SqliteConnection connection;
     private readonly SqliteCommand insertRun;
     private readonly SqliteCommand updateRun;
+    private readonly SqliteCommand updateRequestIds;
     private readonly SqliteCommand insertEvent;
     private readonly SqliteCommand deleteActivities;
     private readonly SqliteCommand insertActivity;
@@ -56,12 +57,11 @@ public sealed class SqliteStore : IDisposable
             "$parent_initiated_event_id");
         updateRun = Prepare(
             """
-            UPDATE runs SET status = $status, request_ids = $request_ids, execution_time = $execution_time, close_time = $close_time,
+            UPDATE runs SET status = $status, execution_time = $execution_time, close_time = $close_time,
                 memo = $memo, search_attributes = $search_attributes, parent_run_id = $parent_run_id, parent_initiated_event_id = $parent_initiated_event_id
             WHERE seq = $seq
             """,
             "$status",
-            "$request_ids",
             "$execution_time",
             "$close_time",
             "$memo",
@@ -69,6 +69,7 @@ public sealed class SqliteStore : IDisposable
             "$parent_run_id",
             "$parent_initiated_event_id",
             "$seq");
+        updateRequestIds = Prepare("UPDATE runs SET request_ids = $request_ids WHERE seq = $seq", "$request_ids", "$seq");
         insertEvent = Prepare("INSERT INTO history_events (run_seq, event_id, data) VALUES ($seq, $id, $data)", "$seq", "$id", "$data");
         deleteActivities = Prepare("DELETE FROM pending_activities WHERE run_seq = $seq", "$seq");
         insertActivity = Prepare(
@@ -186,6 +187,7 @@ public sealed class SqliteStore : IDisposable
             var p = run.Persisted!;
             p.Key = keys[i];
             p.StoredEvents = run.Events.Count;
+            p.StoredRequestIds = run.RequestIds.Count;
             p.StoredActivities = run.IsOpen ? run.Activities.Count : 0;
             p.StoredBuffered = p.Captured.Count;
         }
@@ -199,7 +201,6 @@ public sealed class SqliteStore : IDisposable
         command.Transaction = tx;
         var parameters = command.Parameters;
         parameters["$status"].Value = (int)run.Status;
-        parameters["$request_ids"].Value = string.Join('\n', run.RequestIds);
         parameters["$execution_time"].Value = run.ExecutionTime.Ticks;
         parameters["$close_time"].Value = run.CloseTime is { } closed ? closed.Ticks : DBNull.Value;
         parameters["$memo"].Value = run.Memo.Fields.Count > 0 ? run.Memo.ToByteArray() : DBNull.Value;
@@ -213,12 +214,22 @@ public sealed class SqliteStore : IDisposable
             parameters["$workflow_id"].Value = run.WorkflowId;
             parameters["$start_request_id"].Value = run.StartRequestId;
             parameters["$start_time"].Value = run.StartTime.Ticks;
+            parameters["$request_ids"].Value = string.Join('\n', run.RequestIds);
             key = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
         else
         {
             parameters["$seq"].Value = key;
             command.ExecuteNonQuery();
+
+            // Request ids only grow (signals and cancels carry one): rewrite them only when one was added.
+            if (run.RequestIds.Count != p.StoredRequestIds)
+            {
+                updateRequestIds.Transaction = tx;
+                updateRequestIds.Parameters[0].Value = string.Join('\n', run.RequestIds);
+                updateRequestIds.Parameters[1].Value = key;
+                updateRequestIds.ExecuteNonQuery();
+            }
         }
 
         insertEvent.Transaction = tx;
@@ -350,6 +361,7 @@ public sealed class SqliteStore : IDisposable
     {
         insertRun.Dispose();
         updateRun.Dispose();
+        updateRequestIds.Dispose();
         insertEvent.Dispose();
         deleteActivities.Dispose();
         insertActivity.Dispose();

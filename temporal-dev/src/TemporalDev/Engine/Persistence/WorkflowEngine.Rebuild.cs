@@ -40,6 +40,7 @@ public sealed partial class WorkflowEngine
             {
                 Key = s.Key,
                 StoredEvents = s.Events.Count,
+                StoredRequestIds = s.RequestIds.Count,
                 StoredActivities = s.Activities.Count,
                 StoredBuffered = s.Buffered.Count,
             };
