@@ -251,6 +251,25 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
+    public async Task RefusesItsOwnFileWithACorruptRecord()
+    {
+        await using (var server = await DevServerProcess.StartAsync(DbFile))
+        {
+            await server.KillAsync();
+        }
+
+        Sqlite(
+            """
+            INSERT INTO runs (seq, run_id, namespace, workflow_id, status, start_request_id, request_ids, start_time, execution_time, parent_initiated_event_id)
+            VALUES (42, 'run-42', 'default', 'wf-42', 1, 'r', '', 0, 0, 0);
+            INSERT INTO history_events (run_seq, event_id, data) VALUES (42, 1, x'ffffffffffff');
+            """);
+        var (exitCode, stderr) = await DevServerProcess.RefusedAsync(DbFile);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("is corrupt", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RefusesAFileAnotherServerHolds()
     {
         await using var first = await DevServerProcess.StartAsync(DbFile);

@@ -25,6 +25,9 @@ public sealed partial class WorkflowEngine
             if (journal is not null) throw new InvalidOperationException("the engine already has a store");
             journal = new RunJournal(store);
             RestoreRuns(store.Path, stored);
+
+            // Engine state that is not a run is restored here from journal (an IStateStore), one line each, e.g.
+            // RestoreSchedules(journal) or RestoreSearchAttributes(journal): see temporal-dev/README.md, Persistence.
             journal.Commit();
             Clock.AfterFiring = Commit;
         }
