@@ -52,6 +52,20 @@ public class PersistActivityWorkflow
         });
 }
 
+/// <summary>Runs one activity whose first attempt fails after a heartbeat; the retry waits 3 s.</summary>
+[Workflow("PersistBackoff")]
+public class PersistBackoffWorkflow
+{
+    [WorkflowRun]
+    public Task<string> RunAsync() => Workflow.ExecuteActivityAsync(
+        (PersistenceActivities a) => a.FailFirstAttemptAsync(),
+        new()
+        {
+            StartToCloseTimeout = TimeSpan.FromMinutes(1),
+            RetryPolicy = new RetryPolicy { InitialInterval = TimeSpan.FromSeconds(3), MaximumAttempts = 5 },
+        });
+}
+
 /// <summary>Continues as new every second until the last iteration.</summary>
 [Workflow("PersistChain")]
 public class PersistChainWorkflow
@@ -76,6 +90,11 @@ public class PersistEchoWorkflow
 /// <summary>The activity of <see cref="PersistActivityWorkflow"/>.</summary>
 public class PersistenceActivities
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<int> attempts = new();
+
+    /// <summary>Gets the attempts this worker's instance ran, in order.</summary>
+    public IReadOnlyCollection<int> Attempts => attempts;
+
     /// <summary>Attempt 1 heartbeats "progress-1" and never returns; later attempts report their attempt and the details they resumed from.</summary>
     [Activity]
     public async Task<string> HangOnFirstAttemptAsync()
@@ -85,6 +104,22 @@ public class PersistenceActivities
         {
             context.Heartbeat("progress-1");
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        var details = context.Info.HeartbeatDetails.Count > 0 ? await context.Info.HeartbeatDetailAtAsync<string>(0) : "none";
+        return $"attempt {context.Info.Attempt} resumed from {details}";
+    }
+
+    /// <summary>Attempt 1 heartbeats "progress-1" and fails; later attempts report their attempt and the details they resumed from.</summary>
+    [Activity]
+    public async Task<string> FailFirstAttemptAsync()
+    {
+        var context = ActivityExecutionContext.Current;
+        attempts.Enqueue(context.Info.Attempt);
+        if (context.Info.Attempt == 1)
+        {
+            context.Heartbeat("progress-1");
+            throw new Temporalio.Exceptions.ApplicationFailureException("attempt 1 fails", "Flaky");
         }
 
         var details = context.Info.HeartbeatDetails.Count > 0 ? await context.Info.HeartbeatDetailAtAsync<string>(0) : "none";

@@ -88,6 +88,25 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
+    public async Task ActivityWaitingOutItsRetryBackoffIsDispatchedAfterRestartWithItsAttemptAndHeartbeat()
+    {
+        var id = $"backoff-{Guid.NewGuid():N}";
+        var afterRestart = new PersistenceActivities();
+        var result = await AcrossRestartAsync(
+            async (client, queue) =>
+            {
+                await client.StartWorkflowAsync((PersistBackoffWorkflow w) => w.RunAsync(), new(id, queue));
+                await UntilAsync(
+                    async () => (await DescribeAsync(client, id)).PendingActivities.SingleOrDefault() is { Attempt: 2, State: PendingActivityState.Scheduled, LastFailure: not null },
+                    "attempt 1 failed and attempt 2 waits out its backoff");
+            },
+            (client, _) => client.GetWorkflowHandle(id).GetResultAsync<string>(),
+            afterRestart);
+        Assert.Equal("attempt 2 resumed from progress-1", result);
+        Assert.Equal(new[] { 2 }, afterRestart.Attempts);
+    }
+
+    [Fact]
     public async Task CompletedWorkflowHistoryAndDescriptionAreIdenticalAfterRestart()
     {
         var id = $"echo-{Guid.NewGuid():N}";
@@ -288,7 +307,7 @@ public sealed class RestartTests : IDisposable
     }
 
     /// <summary>Runs <paramref name="before"/> with a worker, kills the server (SIGKILL), relaunches it on the same file and runs <paramref name="after"/> with a new worker.</summary>
-    private async Task<T> AcrossRestartAsync<T>(Func<ITemporalClient, string, Task> before, Func<ITemporalClient, string, Task<T>> after)
+    private async Task<T> AcrossRestartAsync<T>(Func<ITemporalClient, string, Task> before, Func<ITemporalClient, string, Task<T>> after, PersistenceActivities? afterActivities = null)
     {
         var queue = $"persist-{Guid.NewGuid():N}";
         await using (var server = await DevServerProcess.StartAsync(DbFile))
@@ -318,11 +337,11 @@ public sealed class RestartTests : IDisposable
 
         await using var restarted = await DevServerProcess.StartAsync(DbFile);
         var client2 = await ConnectAsync(restarted.Address);
-        using var worker2 = NewWorker(client2, queue);
+        using var worker2 = NewWorker(client2, queue, afterActivities);
         return await worker2.ExecuteAsync(() => after(client2, queue).WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
-    private static TemporalWorker NewWorker(ITemporalClient client, string queue) => new(
+    private static TemporalWorker NewWorker(ITemporalClient client, string queue, PersistenceActivities? activities = null) => new(
         client,
         new TemporalWorkerOptions(queue)
             .AddWorkflow<PersistTimerWorkflow>()
@@ -331,7 +350,8 @@ public sealed class RestartTests : IDisposable
             .AddWorkflow<PersistChainWorkflow>()
             .AddWorkflow<PersistEchoWorkflow>()
             .AddWorkflow<PersistParentWorkflow>()
-            .AddAllActivities(new PersistenceActivities()));
+            .AddWorkflow<PersistBackoffWorkflow>()
+            .AddAllActivities(activities ?? new PersistenceActivities()));
 
     private static StartWorkflowExecutionRequest StartRequest(string id, string queue, string requestId) => new()
     {
