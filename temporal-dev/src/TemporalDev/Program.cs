@@ -18,9 +18,10 @@ catch (ArgumentException e)
     return 2;
 }
 
-using var engine = new WorkflowEngine(options);
+// The store is declared first so it is disposed last, after the engine has stopped its clock.
 using var store = options.DbFilename is null ? null : OpenStore(options.DbFilename);
 if (options.DbFilename is not null && store is null) return 1;
+using var engine = new WorkflowEngine(options);
 
 // Reading the file overlaps building the web host; the runs are rebuilt before the port is opened.
 var loading = store is null ? null : Task.Run(store.Load);
