@@ -7,6 +7,15 @@ using Temporalio.Worker;
 using TemporalDev.Bench;
 
 // Usage: TemporalDev.Bench [workflows=2000] [parked=10000]
+//        TemporalDev.Bench persistence [workflows=1000] [parked=10000]   (--db-filename costs)
+if (args is ["persistence", ..])
+{
+    return await PersistenceBench.RunAsync(
+        FindLauncher(),
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10_000);
+}
+
 var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
 var parked = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
 var launcher = FindLauncher();

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
+using TemporalDev.Engine.Persistence;
 
 namespace TemporalDev.Engine;
 
@@ -11,6 +12,7 @@ public sealed class Execution
 {
     private readonly List<HistoryEvent> events = [];
     private readonly List<Action> buffered = [];
+    private bool capturing;
 
     public Execution(string ns, string workflowId, string runId)
     {
@@ -85,8 +87,12 @@ public sealed class Execution
     /// <summary>Gets the run's updates by id, in flight or completed; rejected ones are forgotten, as the real server does.</summary>
     public Dictionary<string, UpdateState> Updates { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gets or sets what the on-disk store knows of this run; null when the server keeps memory only.</summary>
+    public PersistedRun? Persisted { get; set; }
+
     /// <summary>Appends an event with the next id and the given attributes.</summary>
-    public HistoryEvent Append(EventType type, DateTime time, Action<HistoryEvent> attributes) => AppendBuilt(Build(type, time, NextEventId, attributes));
+    public HistoryEvent Append(EventType type, DateTime time, Action<HistoryEvent> attributes) =>
+        capturing ? Persisted!.Capture(type, time, attributes) : AppendBuilt(Build(type, time, NextEventId, attributes));
 
     /// <summary>Builds an event with the given id without writing it (a speculative or transient workflow task's events).</summary>
     public static HistoryEvent Build(EventType type, DateTime time, long eventId, Action<HistoryEvent> attributes)
@@ -102,6 +108,7 @@ public sealed class Execution
         if (e.EventId != NextEventId) throw new InvalidOperationException($"event {e.EventId} ({e.EventType}) written at position {NextEventId}");
         events.Add(e);
         HistorySizeBytes += e.CalculateSize();
+        Persisted?.MarkChanged(this);
         var changed = Changed;
         Changed = NewSignal();
         changed.TrySetResult();
@@ -112,16 +119,40 @@ public sealed class Execution
     public bool Retract(HistoryEvent e)
     {
         if (events.Count == 0 || !ReferenceEquals(events[^1], e)) return false;
+
+        // An event the file already holds stays: history on disk is append-only, so the task times out instead.
+        if (Persisted is { } stored && stored.StoredEvents >= events.Count) return false;
         events.RemoveAt(events.Count - 1);
         HistorySizeBytes -= e.CalculateSize();
         return true;
     }
 
-    /// <summary>Writes an event now, or after the in-flight workflow task completes (the real server's buffering).</summary>
+    /// <summary>
+    /// Writes an event now, or after the in-flight workflow task completes (the real server's buffering). When the run
+    /// is persisted, the write also runs once in capture mode so the store keeps the buffered event: a buffered write
+    /// must therefore only append to this run and have no other lasting side effect.
+    /// </summary>
     public void AppendOrBuffer(Action write)
     {
-        if (WorkflowTask.State == WorkflowTaskPhase.Started) buffered.Add(write);
-        else write();
+        if (WorkflowTask.State != WorkflowTaskPhase.Started)
+        {
+            write();
+            return;
+        }
+
+        buffered.Add(write);
+        if (Persisted is null) return;
+        capturing = true;
+        try
+        {
+            write();
+        }
+        finally
+        {
+            capturing = false;
+        }
+
+        Persisted.MarkChanged(this);
     }
 
     /// <summary>Writes the events buffered during a workflow task; returns how many writes ran.</summary>
@@ -129,8 +160,19 @@ public sealed class Execution
     {
         var writes = buffered.ToArray();
         buffered.Clear();
+        Persisted?.ClearCaptured(this);
         foreach (var write in writes) write();
         return writes.Length;
+    }
+
+    /// <summary>Marks side state that no event carries (activity attempts, heartbeats) as changed for the store.</summary>
+    public void MarkChanged() => Persisted?.MarkChanged(this);
+
+    /// <summary>Puts back an event read from the store, without waking anyone.</summary>
+    public void Restore(HistoryEvent e)
+    {
+        events.Add(e);
+        HistorySizeBytes += e.CalculateSize();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -265,6 +307,9 @@ public sealed class ActivityState
 
     /// <summary>Gets or sets a value indicating whether the activity waits out a retry backoff.</summary>
     public bool InBackoff { get; set; }
+
+    /// <summary>Gets or sets when the next attempt is dispatched while <see cref="InBackoff"/>.</summary>
+    public DateTime NextAttemptTime { get; set; }
 
     public List<ClockTimer> AttemptTimers { get; } = [];
 

@@ -31,6 +31,9 @@ public sealed class VirtualClock : IDisposable
     /// <summary>Gets the number of locks holding time at wall speed.</summary>
     public int LockCount => clientLocks + lockKeys.Count;
 
+    /// <summary>Gets or sets what runs under the gate after each round of timer callbacks (the store's commit).</summary>
+    public Action? AfterFiring { get; set; }
+
     /// <summary>Starts the loop that fires timers.</summary>
     public void Start() => _ = Task.Run(RunAsync);
 
@@ -86,6 +89,7 @@ public sealed class VirtualClock : IDisposable
             lock (gate)
             {
                 wait = FireDue();
+                RunAfterFiring();
             }
 
             try
@@ -96,6 +100,18 @@ public sealed class VirtualClock : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    private void RunAfterFiring()
+    {
+        try
+        {
+            AfterFiring?.Invoke();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"temporal-dev: commit after timers failed (retried at the next commit): {e.Message}");
         }
     }
 

@@ -60,6 +60,7 @@ public sealed partial class WorkflowEngine
         activity.InBackoff = false;
         activity.Started = false;
         activity.AttemptScheduledTime = Now;
+        run.MarkChanged();
         Clock.Hold(ActivityLock(run, activity));
         var scheduleToStart = Proto.Span(activity.Attributes.ScheduleToStartTimeout);
         var attempt = activity.Attempt;
@@ -125,6 +126,7 @@ public sealed partial class WorkflowEngine
         activity.StartedIdentity = identity;
         activity.StartedRequestId = NewId();
         activity.LastHeartbeatTime = null;
+        run.MarkChanged();
         activity.CancelAttemptTimers();
         var attempt = activity.Attempt;
         var startToClose = Proto.Span(activity.Attributes.StartToCloseTimeout);
@@ -278,6 +280,7 @@ public sealed partial class WorkflowEngine
     {
         activity.HeartbeatDetails = details;
         activity.LastHeartbeatTime = Now;
+        run.MarkChanged();
         ArmHeartbeatTimer(run, activity);
         return activity.CancelRequested;
     }
@@ -317,17 +320,23 @@ public sealed partial class WorkflowEngine
         activity.Attempt++;
         activity.Started = false;
         activity.InBackoff = true;
+        activity.NextAttemptTime = Now + delay.Value;
+        run.MarkChanged();
         activity.CancelAttemptTimers();
         Clock.Release(ActivityLock(run, activity));
-        Clock.After(delay.Value, () =>
+        ArmNextAttempt(run, activity);
+        return null;
+    }
+
+    /// <summary>Dispatches the next attempt of an activity in retry backoff when its backoff ends.</summary>
+    private void ArmNextAttempt(Execution run, ActivityState activity) =>
+        Clock.Schedule(activity.NextAttemptTime, () =>
         {
             if (run.IsOpen && run.Activities.TryGetValue(activity.ScheduledEventId, out var current) && current == activity && activity.InBackoff)
             {
                 DispatchActivity(run, activity);
             }
         });
-        return null;
-    }
 
     private void CancelStartedActivity(Execution run, ActivityState activity, Payloads? details, string identity) =>
         CloseActivity(run, activity, startedId => run.Append(EventType.ActivityTaskCanceled, Now, e => e.ActivityTaskCanceledEventAttributes = new ActivityTaskCanceledEventAttributes

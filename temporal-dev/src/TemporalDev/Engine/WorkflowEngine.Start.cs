@@ -216,6 +216,7 @@ public sealed partial class WorkflowEngine
         if (!chains.TryGetValue((ns, workflowId), out var chain)) chains[(ns, workflowId)] = chain = [];
         chain.Add(run);
         runs[runId] = run;
+        journal?.Track(run);
         afterStarted?.Invoke(run);
 
         if (backoff > TimeSpan.Zero)

@@ -15,18 +15,23 @@ public sealed partial class WorkflowEngine
             StartToFireTimeout = command.StartToFireTimeout,
             WorkflowTaskCompletedEventId = batch.CompletedEventId,
         });
-        var startedId = started.EventId;
-        var clock = Clock.After(Proto.Span(command.StartToFireTimeout), () =>
+        ArmUserTimer(run, command.TimerId, started.EventId, Now + Proto.Span(command.StartToFireTimeout));
+    }
+
+    /// <summary>Starts the clock of a user timer; it fires TimerFired at its due time unless canceled first.</summary>
+    private void ArmUserTimer(Execution run, string timerId, long startedId, DateTime due)
+    {
+        var clock = Clock.Schedule(due, () =>
         {
-            if (!run.Timers.TryGetValue(command.TimerId, out var timer) || timer.StartedEventId != startedId) return;
-            run.Timers.Remove(command.TimerId);
+            if (!run.Timers.TryGetValue(timerId, out var timer) || timer.StartedEventId != startedId) return;
+            run.Timers.Remove(timerId);
             AddEventForWorkflow(run, () => run.Append(EventType.TimerFired, Now, e => e.TimerFiredEventAttributes = new TimerFiredEventAttributes
             {
-                TimerId = command.TimerId,
+                TimerId = timerId,
                 StartedEventId = startedId,
             }));
         });
-        run.Timers[command.TimerId] = new TimerState(startedId, clock);
+        run.Timers[timerId] = new TimerState(startedId, clock);
     }
 
     private void CancelTimer(Execution run, CancelTimerCommandAttributes command, CommandBatch batch)

@@ -20,6 +20,9 @@ public sealed class RpcRouter
         where TResponse : IMessage =>
         handlers[$"{service}/{method}"] = (request, _) => Task.FromResult<IMessage>(handler((TRequest)request));
 
+    /// <summary>Gets or sets what runs after every call, before it answers (the store's commit with <c>--db-filename</c>).</summary>
+    public Action? AfterEachCall { get; set; }
+
     /// <summary>Runs the handler for a method, or answers UNIMPLEMENTED naming it.</summary>
     public async Task<TResponse> InvokeAsync<TResponse>(string service, string method, IMessage request, ServerCallContext context)
         where TResponse : IMessage
@@ -29,6 +32,13 @@ public sealed class RpcRouter
             throw new RpcException(new Status(StatusCode.Unimplemented, $"temporal-dev does not implement {service}/{method}"));
         }
 
-        return (TResponse)await handler(request, context).ConfigureAwait(false);
+        try
+        {
+            return (TResponse)await handler(request, context).ConfigureAwait(false);
+        }
+        finally
+        {
+            AfterEachCall?.Invoke();
+        }
     }
 }
