@@ -111,6 +111,28 @@ public sealed class InstanceDriftTests(TemporalFixture temporal, PostgresDatabas
         });
     }
 
+    [Fact]
+    public async Task ReconcileAll_starts_one_drift_sweep_per_window_and_none_when_the_sweep_is_off()
+    {
+        using var kit = ReconcileWorkflowKit.Create(temporal, database);
+        await kit.RunAsync(async () =>
+        {
+            var every = TimeSpan.FromDays(1);
+            var (first, _) = await kit.PassAsync(new ReconcileAllInput(DriftSweepEvery: every));
+            var (second, _) = await kit.PassAsync(new ReconcileAllInput(DriftSweepEvery: every));
+            var (off, _) = await kit.PassAsync(new ReconcileAllInput());
+
+            var sweeps = (await ReconcileWorkflowKit.ChildrenStartedAsync(first)).Where(id => id.StartsWith("instance-drift-sweep:", StringComparison.Ordinal)).ToList();
+            var sweep = Assert.Single(sweeps);
+            Assert.Equal($"instance-drift-sweep:{(await first.DescribeAsync()).StartTime:yyyyMMdd}T0000", sweep);
+            var secondHistory = await second.FetchHistoryAsync();
+            Assert.Contains(secondHistory.Events, e => e.StartChildWorkflowExecutionFailedEventAttributes?.WorkflowId == sweep);
+            Assert.DoesNotContain(secondHistory.Events, e => e.ChildWorkflowExecutionStartedEventAttributes?.WorkflowExecution.WorkflowId == sweep);
+            Assert.DoesNotContain((await off.FetchHistoryAsync()).Events, e => e.StartChildWorkflowExecutionInitiatedEventAttributes?.WorkflowType.Name == "InstanceDriftSweep");
+            await temporal.Client.GetWorkflowHandle(sweep).TerminateAsync("test over");
+        });
+    }
+
     public static TheoryData<string, DriftSnapshot, int, string> Plans()
     {
         var pool = Guid.Parse("00000000-0000-0000-0000-00000000000a");
