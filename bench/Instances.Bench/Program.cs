@@ -76,11 +76,22 @@ try
             if (allReady != readyCount || left.Count != 0)
                 exitCode = 1;
 
+            // A lifetime is every run of the workflow: follow continue-as-new from the first run.
             var events = new List<int>();
+            var runs = 0;
             foreach (var handle in handles)
-                events.Add((await handle.FetchHistoryAsync()).Events.Count);
+            {
+                var lifetime = 0;
+                for (var runId = handle.FirstExecutionRunId; !string.IsNullOrEmpty(runId); runs++)
+                {
+                    var history = await temporal.Client.GetWorkflowHandle(handle.Id, runId).FetchHistoryAsync();
+                    lifetime += history.Events.Count;
+                    runId = history.Events.Last().WorkflowExecutionContinuedAsNewEventAttributes?.NewExecutionRunId;
+                }
+                events.Add(lifetime);
+            }
             events.Sort();
-            Console.WriteLine($"phase 3: history events per lifetime (create → ready → delete, one run each): min {events[0]}, median {events[events.Count / 2]}, max {events[^1]}");
+            Console.WriteLine($"phase 3: history events per lifetime (create → ready → delete): min {events[0]}, median {events[events.Count / 2]}, max {events[^1]}; {runs} run(s) for {handles.Count} instances");
         });
     }
 
@@ -92,7 +103,7 @@ try
         await worker.ExecuteAsync(async () =>
         {
             // Warm-up: the first instances pay for connection pools, JIT and the SDK's buffers; measure after them.
-            var warmup = await fleet.InsertAsync(100, InstantProvider.Name);
+            var warmup = await fleet.InsertAsync(Math.Min(100, idleCount), InstantProvider.Name);
             var warm = await StartAllAsync(temporal.Client, fleet, warmup, InstantProvider.Name, queue, signalReady: true);
             await fleet.WaitReadyAsync(warmup, TimeSpan.FromMinutes(5));
             var before = Memory.Measure();
