@@ -250,14 +250,10 @@ public sealed class InstanceActivities : IInstanceActivities
         while (true)
         {
             context.Heartbeat();
-            try
-            {
-                return await work.WaitAsync(options.HeartbeatInterval);
-            }
-            catch (TimeoutException) when (!work.IsCompleted)
-            {
-                // Still running: heartbeat again.
-            }
+
+            // WhenAny, not WaitAsync with a timeout: a call that ends just as the wait times out must not look timed out.
+            if (await Task.WhenAny(work, Task.Delay(options.HeartbeatInterval)) == work)
+                return await work;
         }
     }
 }
