@@ -62,13 +62,38 @@ public sealed class InstanceActivities : IInstanceActivities
         var subject = $"instance \"{request.Name}\" create attempt {request.Attempt}";
         var spec = await store.GetMachineSpecAsync(request.InstanceId, CancellationToken());
         if (spec is null)
-            return CreateFault($"{subject}: instance {request.InstanceId} is not in the store");
+            return CreateFault($"{subject}: instance {request.InstanceId} is not in the store", cleanedUp: true);
         if (spec.InstanceName != request.Name)
-            return CreateFault($"{subject}: the store names instance {request.InstanceId} \"{spec.InstanceName}\", not \"{request.Name}\"");
+            return CreateFault($"{subject}: the store names instance {request.InstanceId} \"{spec.InstanceName}\", not \"{request.Name}\"", cleanedUp: true);
         if (!TryGetProvider(request.ProviderName, out var provider, out var missing))
-            return CreateFault($"{subject}: {missing}");
+            return CreateFault($"{subject}: {missing}", cleanedUp: true);
 
         var pool = PoolOf(spec);
+        var result = await CreateOrAdoptAsync(request, spec, provider, pool, subject);
+        if (result.Created)
+            return result;
+
+        // I2/I3: whatever a failed create half-made is removed here, in the same activity, by provider id or else by
+        // name: one activity per failed attempt instead of two keeps the workflow's history short. A cleanup that
+        // fails is reported, and the workflow tries it again before any new create.
+        var target = string.IsNullOrEmpty(result.ProviderId) ? request.Name : result.ProviderId;
+        try
+        {
+            await WithHeartbeatAsync(ct => provider.DeleteInstanceAsync(target, pool, ct));
+            return result with { CleanedUp = true };
+        }
+        catch (ProviderException e) when (e.Kind == ProviderErrorKind.NotFound)
+        {
+            return result with { CleanedUp = true };
+        }
+        catch (ProviderException e)
+        {
+            return result with { Fault = $"{result.Fault}; cleanup of {target} failed: {e.Message}" };
+        }
+    }
+
+    private async Task<MachineCreateResult> CreateOrAdoptAsync(MachineCreateRequest request, InstanceMachineSpec spec, IProvider provider, ProviderPool pool, string subject)
+    {
         var token = InstanceToken.Derive(options.InstanceTokenSecret, request.InstanceId);
         await store.SetAgentTokenHashAsync(request.InstanceId, InstanceToken.Hash(token), CancellationToken());
 
@@ -85,7 +110,7 @@ public sealed class InstanceActivities : IInstanceActivities
         }
         catch (ProviderException e)
         {
-            return CreateFault($"{subject}: looking for a machine already made under its name failed: {e.Message}");
+            return CreateFault($"{subject}: looking for a machine already made under its name failed: {e.Message}", cleanedUp: false);
         }
 
         if (existing is not null)
@@ -102,7 +127,7 @@ public sealed class InstanceActivities : IInstanceActivities
         }
         catch (ProviderException e)
         {
-            return CreateFault($"{subject}: {e.Message}");
+            return CreateFault($"{subject}: {e.Message}", cleanedUp: false);
         }
         return await ResultOfAsync(request, created, subject, "the provider");
     }
@@ -133,8 +158,8 @@ public sealed class InstanceActivities : IInstanceActivities
         }
     }
 
-    private static MachineCreateResult CreateFault(string fault) =>
-        new(Created: false, ProviderId: null, Status: null, Fault: fault);
+    private static MachineCreateResult CreateFault(string fault, bool cleanedUp) =>
+        new(Created: false, ProviderId: null, Status: null, Fault: fault) { CleanedUp = cleanedUp };
 
     private static ProviderPool PoolOf(InstanceMachineSpec spec)
     {
@@ -225,14 +250,10 @@ public sealed class InstanceActivities : IInstanceActivities
         while (true)
         {
             context.Heartbeat();
-            try
-            {
-                return await work.WaitAsync(options.HeartbeatInterval);
-            }
-            catch (TimeoutException) when (!work.IsCompleted)
-            {
-                // Still running: heartbeat again.
-            }
+
+            // WhenAny, not WaitAsync with a timeout: a call that ends just as the wait times out must not look timed out.
+            if (await Task.WhenAny(work, Task.Delay(options.HeartbeatInterval)) == work)
+                return await work;
         }
     }
 }

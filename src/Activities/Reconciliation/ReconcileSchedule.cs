@@ -29,7 +29,7 @@ public static class ReconcileSchedule
         if (interval <= TimeSpan.Zero)
             interval = TimeSpan.FromMinutes(5);
         var action = ScheduleActionStartWorkflow.Create(
-            (ReconcileAllWorkflow w) => w.RunAsync(new ReconcileAllInput()),
+            (ReconcileAllWorkflow w) => w.RunAsync(new ReconcileAllInput(null, ReconcileAllInput.MaxPendingChildren, ReconcileAllInput.DefaultDriftSweepEvery)),
             new WorkflowOptions(Id, taskQueue) { RunTimeout = TimeSpan.FromMinutes(30) });
         var spec = new ScheduleSpec { Intervals = [new ScheduleIntervalSpec(interval)] };
         var policy = new SchedulePolicy { Overlap = ScheduleOverlapPolicy.Skip };

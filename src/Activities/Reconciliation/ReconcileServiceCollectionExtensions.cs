@@ -26,6 +26,7 @@ public static class ReconcileServiceCollectionExtensions
         });
         services.TryAddSingleton(sp => new PrebuildMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<ReconcileActivities>();
+        services.TryAddSingleton<DriftActivities>();
         return services;
     }
 }

@@ -22,5 +22,7 @@ public static class WorkerRegistrations
             .AddSingletonActivities<InstanceActivities>()
             .AddWorkflow<ReconcileAllWorkflow>()
             .AddWorkflow<ReconcilePresetWorkflow>()
-            .AddSingletonActivities<ReconcileActivities>();
+            .AddSingletonActivities<ReconcileActivities>()
+            .AddWorkflow<InstanceDriftSweepWorkflow>()
+            .AddSingletonActivities<DriftActivities>();
 }

@@ -13,7 +13,7 @@ public interface IInstanceActivities
     [Activity("InstanceTransition")]
     Task<InstanceTransitionResult> TransitionAsync(InstanceTransition transition);
 
-    /// <summary>Creates the machine through its provider, first looking it up by name so a retry adopts it.</summary>
+    /// <summary>Creates the machine through its provider, first looking it up by name so a retry adopts it; a failed create's leftovers are removed.</summary>
     [Activity("MachineCreate")]
     Task<MachineCreateResult> CreateMachineAsync(MachineCreateRequest request);
 
@@ -52,7 +52,11 @@ public sealed record MachineCreateRequest(Guid InstanceId, string Name, string P
 /// <param name="ProviderId">The provider's id; null when it failed before assigning one.</param>
 /// <param name="Status">The provider's status text for the machine.</param>
 /// <param name="Fault">Why it failed, when it did.</param>
-public sealed record MachineCreateResult(bool Created, string? ProviderId, string? Status, string? Fault);
+public sealed record MachineCreateResult(bool Created, string? ProviderId, string? Status, string? Fault)
+{
+    /// <summary>After a failed create: whatever it half-made is gone (removed, or never there). False when the cleanup failed.</summary>
+    public bool CleanedUp { get; init; }
+}
 
 /// <summary>A delete call: by provider id when known, else by name.</summary>
 public sealed record MachineDeleteRequest(Guid InstanceId, string Name, string ProviderName, string? ProviderId, bool Force);

@@ -23,7 +23,11 @@ public sealed record InstanceWorkflowInput(
     public static readonly TimeSpan DefaultBootstrapTimeout = TimeSpan.FromMinutes(20);
 }
 
-/// <summary>Where a workflow run left off, handed to the next run by continue-as-new.</summary>
+/// <summary>
+/// Where a workflow run left off, handed to the next run by continue-as-new. The signal flags (delete, force delete,
+/// ready) are carried too, so a signal that arrived before the new run began is acted on by it. StoreReleased: the
+/// store no longer holds the instance (row gone or deleted), so nothing more is written.
+/// </summary>
 public sealed record InstanceCarry(
     InstancePhase Phase,
     InstanceStatus Status,
@@ -36,7 +40,8 @@ public sealed record InstanceCarry(
     bool EverReady,
     bool NeedsCleanup,
     string? LastFault,
-    DateTime? BootstrapDeadline);
+    DateTime? BootstrapDeadline,
+    bool StoreReleased = false);
 
 /// <summary>The stretch of its life an Instance workflow is in.</summary>
 public enum InstancePhase

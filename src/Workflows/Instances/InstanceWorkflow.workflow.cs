@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Temporalio.Common;
 using Temporalio.Workflows;
 
@@ -11,10 +12,16 @@ namespace Lifecycle.Workflows.Instances;
 [Workflow("Instance")]
 public sealed class InstanceWorkflow
 {
-    /// <summary>Continue-as-new past this many events even if the server has not suggested it: keeps runs small.</summary>
-    public const int HistoryLengthLimit = 250;
+    /// <summary>
+    /// Continue-as-new past this many events even if the server has not suggested it. The checks sit where a loop comes
+    /// round (after a failed create or delete), and one round adds at most 16 events, so no run passes 100 events.
+    /// </summary>
+    public const int HistoryLengthLimit = 80;
 
-    private static readonly ActivityOptions StoreCall = new()
+    // A state write is one short conditional transaction: as a local activity it costs one marker event instead of
+    // an activity's three plus a workflow task's three, and an instance's whole life stays well under 100 events.
+    // It retries without end (a store outage must not lose the instance); past a minute the retries wait on timers.
+    private static readonly LocalActivityOptions StoreCall = new()
     {
         StartToCloseTimeout = TimeSpan.FromSeconds(30),
         RetryPolicy = new() { InitialInterval = TimeSpan.FromSeconds(1), BackoffCoefficient = 2, MaximumInterval = TimeSpan.FromMinutes(1) },
@@ -33,6 +40,8 @@ public sealed class InstanceWorkflow
     private bool needsCleanup;
     private string? lastFault;
     private DateTime? bootstrapDeadline;
+    private bool storeReleased;
+    private InstanceStatus? publishedStatus;
 
     /// <summary>Runs the instance from wherever the carried state says it stands until it is deleted.</summary>
     [WorkflowRun]
@@ -49,6 +58,7 @@ public sealed class InstanceWorkflow
                 _ => await DeleteMachineAsync(),
             };
         }
+        PublishSearchAttributes();
         return new InstanceOutcome(input.InstanceId, everReady, createAttempt, lastFault);
     }
 
@@ -87,6 +97,12 @@ public sealed class InstanceWorkflow
     private void Restore(InstanceWorkflowInput start)
     {
         input = start;
+        // A continued run inherits its search attributes: what they already say need not be written again.
+        if (Workflow.TypedSearchAttributes.TryGetValue(InstanceSearchAttributes.State, out var published)
+            && InstanceStatuses.TryParse(published, out var publishedState))
+        {
+            publishedStatus = publishedState;
+        }
         if (start.Carry is not { } carry)
         {
             phase = InstancePhase.Creating;
@@ -104,6 +120,7 @@ public sealed class InstanceWorkflow
         needsCleanup = carry.NeedsCleanup;
         lastFault = carry.LastFault;
         bootstrapDeadline = carry.BootstrapDeadline;
+        storeReleased = carry.StoreReleased;
     }
 
     private async Task<InstancePhase> CreateAsync()
@@ -127,14 +144,20 @@ public sealed class InstanceWorkflow
                 }
                 needsCleanup = false;
                 providerId = null;
-                if (status == InstanceStatus.Error)
+                if (status == InstanceStatus.Error
+                    && !await TransitionAsync(new(input.InstanceId, InstanceStatus.PendingCreate, CreateAttempt: createAttempt + 1, Forced: true)))
                 {
-                    await TransitionAsync(new(input.InstanceId, InstanceStatus.PendingCreate, CreateAttempt: createAttempt + 1, Forced: true));
+                    return InstancePhase.Deleting;
                 }
             }
 
             createAttempt++;
-            await TransitionAsync(new(input.InstanceId, InstanceStatus.Creating, CreateAttempt: createAttempt));
+            if (!await TransitionAsync(new(input.InstanceId, InstanceStatus.Creating, CreateAttempt: createAttempt)))
+            {
+                // The row changed under the workflow before anything was made; the delete path looks the name up anyway.
+                return InstancePhase.Deleting;
+            }
+            PublishSearchAttributes();
             var created = await Workflow.ExecuteActivityAsync(
                 (IInstanceActivities a) => a.CreateMachineAsync(new(input.InstanceId, input.Name, input.ProviderName, input.PresetId, createAttempt)),
                 ProviderCall(input.BootstrapTimeout));
@@ -148,11 +171,10 @@ public sealed class InstanceWorkflow
                 return deleteRequested ? InstancePhase.Deleting : InstancePhase.Bootstrapping;
             }
 
-            // I2/I3: a failed create, or one that returned an instance in error, is cleaned up at once.
+            // I2/I3: a failed create, or one that returned an instance in error, was cleaned up by the activity itself.
             lastFault = created.Fault ?? $"provider returned status {created.Status ?? "unknown"}";
             var givenUp = !input.CreateRetry.AfterFailure(createAttempt).Retry;
-            var cleaned = await DeleteMachineOnceAsync(force: false);
-            needsCleanup = !cleaned.Deleted;
+            needsCleanup = !created.CleanedUp;
             await TransitionAsync(new(input.InstanceId, InstanceStatus.Error, Fault: lastFault, ProviderId: providerId, CreateAttempt: createAttempt, CreateGivenUp: givenUp));
             if (givenUp)
             {
@@ -173,7 +195,7 @@ public sealed class InstanceWorkflow
         var remaining = deadline - Workflow.UtcNow;
         if (remaining > TimeSpan.Zero)
         {
-            await Workflow.WaitConditionAsync(() => readySignalled || deleteRequested, remaining);
+            await WaitAsync(() => readySignalled || deleteRequested, remaining);
         }
         if (deleteRequested)
         {
@@ -187,8 +209,12 @@ public sealed class InstanceWorkflow
             await TransitionAsync(new(input.InstanceId, InstanceStatus.Error, Fault: lastFault, ProviderId: providerId, CreateAttempt: createAttempt, CreateGivenUp: true, Forced: true));
             return InstancePhase.Deleting;
         }
+        if (!await TransitionAsync(new(input.InstanceId, InstanceStatus.Running, ProviderId: providerId, Ready: true)))
+        {
+            // Not claimable: the store no longer holds this instance as the running machine it made.
+            return InstancePhase.Deleting;
+        }
         everReady = true;
-        await TransitionAsync(new(input.InstanceId, InstanceStatus.Running, ProviderId: providerId, Ready: true));
         return InstancePhase.Ready;
     }
 
@@ -196,7 +222,7 @@ public sealed class InstanceWorkflow
     {
         while (!deleteRequested)
         {
-            await Workflow.WaitConditionAsync(() => deleteRequested || Workflow.ContinueAsNewSuggested);
+            await WaitAsync(() => deleteRequested || Workflow.ContinueAsNewSuggested);
             await ContinueAsNewIfDueAsync();
         }
         return InstancePhase.Deleting;
@@ -206,21 +232,21 @@ public sealed class InstanceWorkflow
     {
         if (!status.IsDeletionLane())
         {
-            await TransitionAsync(new(input.InstanceId, forceDeleteRequested ? InstanceStatus.PendingForceDelete : InstanceStatus.PendingDelete, Fault: lastFault));
+            await DeletionLaneTransitionAsync(forceDeleteRequested ? InstanceStatus.PendingForceDelete : InstanceStatus.PendingDelete, lastFault);
         }
         while (true)
         {
             if (!forceDeleteRequested && deleteBackoff > TimeSpan.Zero)
             {
                 // I10: a force delete requested during the backoff wins at once.
-                await Workflow.WaitConditionAsync(() => forceDeleteRequested, deleteBackoff);
+                await WaitAsync(() => forceDeleteRequested, deleteBackoff);
             }
             var force = forceDeleteRequested;
             if (force && status == InstanceStatus.PendingDelete)
             {
-                await TransitionAsync(new(input.InstanceId, InstanceStatus.PendingForceDelete));
+                await DeletionLaneTransitionAsync(InstanceStatus.PendingForceDelete);
             }
-            await TransitionAsync(new(input.InstanceId, InstanceStatus.Deleting));
+            await DeletionLaneTransitionAsync(InstanceStatus.Deleting);
             var result = await DeleteMachineOnceAsync(force);
             if (result.Deleted || force)
             {
@@ -228,13 +254,13 @@ public sealed class InstanceWorkflow
                 {
                     lastFault = $"force delete ignored a provider error: {result.Fault}";
                 }
-                await TransitionAsync(new(input.InstanceId, InstanceStatus.Deleted, Fault: result.Deleted ? null : lastFault));
+                await DeletionLaneTransitionAsync(InstanceStatus.Deleted, result.Deleted ? null : lastFault);
                 return InstancePhase.Deleted;
             }
             lastFault = result.Fault;
             deleteBackoff = DeleteBackoff.Next(deleteBackoff);
             // deleting → pending_delete after a failed delete is a forced write in GARM's instance manager too.
-            await TransitionAsync(new(input.InstanceId, InstanceStatus.PendingDelete, Fault: lastFault, Forced: true));
+            await DeletionLaneTransitionAsync(InstanceStatus.PendingDelete, lastFault, forced: true);
             await ContinueAsNewIfDueAsync();
         }
     }
@@ -244,10 +270,74 @@ public sealed class InstanceWorkflow
             (IInstanceActivities a) => a.DeleteMachineAsync(new(input.InstanceId, input.Name, input.ProviderName, providerId, force)),
             ProviderCall(TimeSpan.FromMinutes(5)));
 
-    private async Task TransitionAsync(InstanceTransition transition)
+    /// <summary>
+    /// A write on the way out. Once the store no longer holds the instance (row gone or already deleted) nothing is
+    /// written, but the machine is still removed. A move the table refuses from a live row is forced, as GARM's
+    /// "delete runner" forces it: the delete has been decided and the row must follow it.
+    /// </summary>
+    private async Task DeletionLaneTransitionAsync(InstanceStatus to, string? fault = null, bool forced = false)
     {
-        await Workflow.ExecuteActivityAsync((IInstanceActivities a) => a.TransitionAsync(transition), StoreCall);
+        if (storeReleased)
+        {
+            return;
+        }
+        var transition = new InstanceTransition(input.InstanceId, to, Fault: fault, Forced: forced);
+        if (!await TransitionAsync(transition) && !storeReleased && !forced)
+        {
+            await TransitionAsync(transition with { Forced = true });
+        }
+    }
+
+    /// <summary>
+    /// Writes a state change (a local activity: one marker event) and keeps the search attributes current. False when
+    /// the store refused it: the row was deleted or changed under the workflow, which then converges on deleting the
+    /// machine (see <see cref="ActOnRefusal"/>).
+    /// </summary>
+    private async Task<bool> TransitionAsync(InstanceTransition transition)
+    {
+        var result = await Workflow.ExecuteLocalActivityAsync((IInstanceActivities a) => a.TransitionAsync(transition), StoreCall);
+        if (result.Refusal is not null)
+        {
+            ActOnRefusal(transition, result);
+            return false;
+        }
         status = transition.To;
+        return true;
+    }
+
+    /// <summary>
+    /// The store refused a write, so its row no longer says what this workflow drives (I10: an update that finds the
+    /// instance gone is not an error). Row gone or deleted: nothing more is written, and the machine is removed so
+    /// none is left without a row. Row moved into the deletion lane by someone else: that is a delete request. Any
+    /// other state: the instance can no longer be trusted as built, so it is deleted and the reconciler replaces it.
+    /// </summary>
+    private void ActOnRefusal(InstanceTransition transition, InstanceTransitionResult result)
+    {
+        lastFault = $"store refused {transition.To.ToText()}: {result.Refusal}";
+        Workflow.Logger.LogWarning("instance {InstanceId}: {Fault}; deleting the machine", input.InstanceId, lastFault);
+        deleteRequested = true;
+        if (result.From is null or InstanceStatus.Deleted)
+        {
+            storeReleased = true;
+            status = InstanceStatus.Deleted;
+            return;
+        }
+        forceDeleteRequested |= result.From == InstanceStatus.PendingForceDelete;
+        status = result.From.Value;
+    }
+
+    /// <summary>
+    /// Upserts the state search attribute when it differs from what was last published. Called where the workflow is
+    /// about to rest (a wait, the create call, the end), not after every write: two writes in one workflow task (e.g.
+    /// pending_create → creating) cost one event, and the short deleting step of a delete is not published on its own.
+    /// </summary>
+    private void PublishSearchAttributes()
+    {
+        if (publishedStatus == status)
+        {
+            return;
+        }
+        publishedStatus = status;
         // Operators find instances by state, preset and template in the Temporal UI and CLI.
         var updates = new List<SearchAttributeUpdate> { InstanceSearchAttributes.State.ValueSet(status.ToText()) };
         if (!Workflow.TypedSearchAttributes.ContainsKey(InstanceSearchAttributes.State))
@@ -265,7 +355,20 @@ public sealed class InstanceWorkflow
     }
 
     private Task<bool> WaitUnlessDeleteRequestedAsync(TimeSpan delay) =>
-        Workflow.WaitConditionAsync(() => deleteRequested, delay);
+        WaitAsync(() => deleteRequested, delay);
+
+    /// <summary>Every wait goes through here, so the search attributes are current whenever the workflow rests.</summary>
+    private Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        PublishSearchAttributes();
+        return Workflow.WaitConditionAsync(condition, timeout);
+    }
+
+    private Task WaitAsync(Func<bool> condition)
+    {
+        PublishSearchAttributes();
+        return Workflow.WaitConditionAsync(condition);
+    }
 
     private async Task ContinueAsNewIfDueAsync()
     {
@@ -277,7 +380,8 @@ public sealed class InstanceWorkflow
         await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
         var carry = new InstanceCarry(
             phase, status, createAttempt, providerId, deleteBackoff, deleteRequested, forceDeleteRequested,
-            readySignalled, everReady, needsCleanup, lastFault, bootstrapDeadline);
+            readySignalled, everReady, needsCleanup, lastFault, bootstrapDeadline, storeReleased);
+        PublishSearchAttributes();
         var next = input with { Carry = carry };
         throw Workflow.CreateContinueAsNewException((InstanceWorkflow wf) => wf.RunAsync(next));
     }

@@ -14,6 +14,9 @@ namespace Lifecycle.Workflows.Reconciliation;
 [Workflow("ReconcileAll")]
 public sealed class ReconcileAllWorkflow
 {
+    /// <summary>The patch id guarding the drift sweep start, so passes recorded before it replay unchanged.</summary>
+    private const string DriftSweepPatch = "instance-drift-sweep";
+
     private static readonly ActivityOptions SnapshotCall = new()
     {
         StartToCloseTimeout = TimeSpan.FromMinutes(1),
@@ -47,11 +50,41 @@ public sealed class ReconcileAllWorkflow
             result = await ReconcilePresetsAsync(pass.PresetsRead, work, bound);
         }
 
+        if (input.DriftSweepEvery is { } every && every > TimeSpan.Zero && Workflow.Patched(DriftSweepPatch))
+        {
+            await StartDriftSweepAsync(every);
+        }
+
         await Workflow.ExecuteLocalActivityAsync(
             (IReconcileActivities a) => a.ReportPassAsync(new ReconcilePassReport(
                 Workflow.UtcNow - Workflow.Info.StartTime, result.Paused, result.Presets, result.PresetsWithWork, result.Failed)),
             ReportCall);
         return result;
+    }
+
+    /// <summary>
+    /// Starts this window's drift sweep unless an earlier pass did (the id names the window: the first pass wins). The
+    /// sweep is abandoned, not awaited: listing every provider must not hold up the next pass.
+    /// </summary>
+    private static async Task StartDriftSweepAsync(TimeSpan every)
+    {
+        var window = new DateTime(Workflow.Info.StartTime.Ticks / every.Ticks * every.Ticks, DateTimeKind.Utc);
+        try
+        {
+            await Workflow.StartChildWorkflowAsync(
+                (InstanceDriftSweepWorkflow w) => w.RunAsync(new DriftSweepInput(DriftSweepInput.DefaultLostGrace)),
+                new ChildWorkflowOptions
+                {
+                    Id = $"instance-drift-sweep:{window:yyyyMMdd'T'HHmm}",
+                    IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
+                    ParentClosePolicy = ParentClosePolicy.Abandon,
+                    RunTimeout = every,
+                });
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            Workflow.Logger.LogDebug("drift sweep of window {Window} already started by an earlier pass", window);
+        }
     }
 
     private static async Task<ReconcileAllResult> ReconcilePresetsAsync(int presets, List<PresetDecision> work, int bound)

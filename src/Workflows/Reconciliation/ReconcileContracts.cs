@@ -5,8 +5,14 @@ namespace Lifecycle.Workflows.Reconciliation;
 /// <summary>What the <c>reconcile-all</c> schedule starts a pass with.</summary>
 /// <param name="Options">Failure handling to use instead of the worker's configuration; null means the configuration.</param>
 /// <param name="MaxConcurrentPresets">How many <c>ReconcilePreset</c> children may be pending at once (1..500).</param>
-public sealed record ReconcileAllInput(PrebuildOptions? Options = null, int MaxConcurrentPresets = ReconcileAllInput.MaxPendingChildren)
+/// <param name="DriftSweepEvery">
+/// The drift sweep window: the first pass of each window starts an <c>InstanceDriftSweep</c>; null means no sweep.
+/// </param>
+public sealed record ReconcileAllInput(PrebuildOptions? Options = null, int MaxConcurrentPresets = ReconcileAllInput.MaxPendingChildren, TimeSpan? DriftSweepEvery = null)
 {
+    /// <summary>GARM's orphan-cleanup cadence: every 5 minutes.</summary>
+    public static readonly TimeSpan DefaultDriftSweepEvery = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// The hard bound on children pending at once: well under the server's default limit of 2,000 pending children, so a
     /// pass can never be refused a child start because of its own fan-out.

@@ -14,7 +14,7 @@ public class TemporalFixture : IAsyncLifetime
     /// <summary>The namespace variable read with <see cref="TestEnvironment.TemporalAddressVariable"/>.</summary>
     public const string NamespaceVariable = "LIFECYCLE_TEST_TEMPORAL_NAMESPACE";
 
-    private const int LaunchAttempts = 3;
+    private const int LaunchAttempts = 6;
 
     private WorkflowEnvironment? env;
 
@@ -32,6 +32,9 @@ public class TemporalFixture : IAsyncLifetime
 
     /// <summary>Gets a value indicating whether to launch the time-skipping test server (true) or the dev server.</summary>
     protected virtual bool TimeSkipping => true;
+
+    /// <summary>Gets flags added to the launched server's command line (e.g. <c>--dynamic-config-value key=value</c>).</summary>
+    protected virtual IReadOnlyList<string> ServerArgs => [];
 
     /// <summary>Makes a task queue name no other test uses.</summary>
     public string NewTaskQueue([CallerMemberName] string test = "") => $"{test}-{Guid.NewGuid():N}";
@@ -65,13 +68,16 @@ public class TemporalFixture : IAsyncLifetime
                 try
                 {
                     env = TimeSkipping
-                        ? await WorkflowEnvironment.StartTimeSkippingAsync(new() { TestServer = new() { ExistingPath = TemporalDevLauncher.Path } })
-                        : await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path } });
+                        ? await WorkflowEnvironment.StartTimeSkippingAsync(new() { TestServer = new() { ExistingPath = TemporalDevLauncher.Path, ExtraArgs = ServerArgs } })
+                        : await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path, ExtraArgs = ServerArgs } });
                     return;
                 }
                 catch (InvalidOperationException e) when (attempt < LaunchAttempts && e.Message.Contains("did not start", StringComparison.Ordinal))
                 {
                     await Console.Error.WriteLineAsync($"temporal-dev launch attempt {attempt} failed, retrying: {e.Message}");
+
+                    // A burst of CPU load outlasts back-to-back attempts; give it time to pass.
+                    await Task.Delay(TimeSpan.FromSeconds(2 * attempt));
                 }
             }
         }

@@ -51,17 +51,22 @@ public sealed class HistoryReplayTests
     [Fact]
     public async Task A_history_the_code_no_longer_matches_fails_replay()
     {
-        // The first activity the recorded run scheduled was a state change; pretend it had been a provider call.
+        // The first provider call the recorded run scheduled was a create; pretend it had been a delete.
         var json = await File.ReadAllTextAsync(Path.Combine(HistoryFiles.Directory, "instance-create-retry-ready-delete.json"));
-        const string Recorded = "\"activityType\": { \"name\": \"InstanceTransition\" }";
+        const string Recorded = "\"activityType\": { \"name\": \"MachineCreate\" }";
         var at = json.IndexOf(Recorded, StringComparison.Ordinal);
-        Assert.True(at >= 0, "the recorded history has no InstanceTransition activity");
+        Assert.True(at >= 0, "the recorded history has no MachineCreate activity");
         var altered = string.Concat(json.AsSpan(0, at), "\"activityType\": { \"name\": \"MachineDelete\" }", json.AsSpan(at + Recorded.Length));
 
-        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<InstanceWorkflow>());
-        var result = await replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson("replay-altered", altered), throwOnReplayFailure: false);
+        var result = await ReplayInstanceAsync(altered);
 
         Assert.NotNull(result.ReplayFailure);
+    }
+
+    private static Task<WorkflowReplayResult> ReplayInstanceAsync(string historyJson)
+    {
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<InstanceWorkflow>());
+        return replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson("replay-altered", historyJson), throwOnReplayFailure: false);
     }
 
     private static string WorkflowType(string historyJson)

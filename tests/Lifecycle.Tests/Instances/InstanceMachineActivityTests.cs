@@ -93,7 +93,7 @@ public sealed class InstanceMachineActivityTests(PostgresDatabase database) : IC
     }
 
     [Fact]
-    public async Task A_create_that_returns_an_error_status_gives_the_provider_id_to_clean_up_by()
+    public async Task A_create_that_returns_an_error_status_is_cleaned_up_by_its_provider_id_in_the_same_activity()
     {
         scripted.Control("CREATE_ERROR_STATUS=1\nCREATE_FAIL_MESSAGE='image not found'");
         var instance = await seed.InstanceAsync();
@@ -101,23 +101,46 @@ public sealed class InstanceMachineActivityTests(PostgresDatabase database) : IC
         var result = await InstanceActivityKit.Environment().RunAsync(() => activities.CreateMachineAsync(Request(instance)));
 
         Assert.False(result.Created);
+        Assert.True(result.CleanedUp);
         Assert.Equal($"sp-{instance.Name}", result.ProviderId);
         Assert.Equal("error", result.Status);
         Assert.Contains("image not found", result.Fault, StringComparison.Ordinal);
+        Assert.Equal([$"GetInstance:{instance.Name}", "CreateInstance", $"DeleteInstance:sp-{instance.Name}"], scripted.Commands());
+        Assert.Empty(scripted.Machines());
+    }
+
+    [Fact]
+    public async Task A_create_that_fails_before_any_id_is_cleaned_up_by_name_and_a_failed_cleanup_is_reported()
+    {
+        scripted.Control("CREATE_FAIL_BEFORE_ID=1\nDELETE_FAIL=1\nDELETE_FAIL_MESSAGE='volume busy'");
+        var instance = await seed.InstanceAsync();
+
+        var result = await InstanceActivityKit.Environment().RunAsync(() => activities.CreateMachineAsync(Request(instance)));
+
+        Assert.False(result.Created);
+        Assert.False(result.CleanedUp);
+        Assert.Null(result.ProviderId);
+        Assert.Contains($"cleanup of {instance.Name} failed", result.Fault, StringComparison.Ordinal);
+        Assert.Contains("volume busy", result.Fault, StringComparison.Ordinal);
+        Assert.Equal([$"GetInstance:{instance.Name}", "CreateInstance", $"DeleteInstance:{instance.Name}"], scripted.Commands());
     }
 
     [Fact]
     public async Task A_machine_in_error_left_under_the_name_is_not_adopted_and_no_second_one_is_made()
     {
-        scripted.Control("CREATE_ERROR_STATUS=1");
+        // The first attempt's machine came back in error and its cleanup failed, so it is still there.
+        scripted.Control("CREATE_ERROR_STATUS=1\nDELETE_FAIL=1");
         var instance = await seed.InstanceAsync();
-        _ = await InstanceActivityKit.Environment().RunAsync(() => activities.CreateMachineAsync(Request(instance)));
+        var first = await InstanceActivityKit.Environment().RunAsync(() => activities.CreateMachineAsync(Request(instance)));
 
         var retried = await InstanceActivityKit.Environment().RunAsync(() => activities.CreateMachineAsync(Request(instance, attempt: 2)));
 
+        Assert.False(first.CleanedUp);
         Assert.False(retried.Created);
+        Assert.True(retried.CleanedUp);
         Assert.Equal($"sp-{instance.Name}", retried.ProviderId);
         Assert.Single(scripted.Commands(), c => c == "CreateInstance");
+        Assert.Empty(scripted.Machines());
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using Temporalio.Client;
 using Temporalio.Common;
 using Temporalio.Worker;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Lifecycle.Tests.Instances;
 
@@ -16,11 +17,10 @@ namespace Lifecycle.Tests.Instances;
 /// scripted provider failing on demand. Timer durations are read from the recorded history.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresDatabase database)
+public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresDatabase database, ITestOutputHelper output)
     : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>, IAsyncLifetime
 {
-    private static readonly TimeSpan BootstrapTimeout = InstanceWorkflowInput.DefaultBootstrapTimeout;
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan BootstrapTimeout = InstanceRuns.BootstrapTimeout;
 
     private InstanceSeed seed = null!;
 
@@ -33,7 +33,7 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
     {
         using var scripted = ScriptedMachines.Create("CREATE_FAIL_BEFORE_ID=2");
 
-        var run = await RunAsync(scripted, s => ReadyThenDelete(s));
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(s));
 
         var name = run.Instance.Name;
         Assert.Equal(
@@ -64,7 +64,7 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
     {
         using var scripted = ScriptedMachines.Create("CREATE_ERROR_STATUS=1");
 
-        var run = await RunAsync(scripted, s => ReadyThenDelete(s));
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(s));
 
         var name = run.Instance.Name;
         Assert.Equal(
@@ -79,7 +79,7 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
     {
         using var scripted = ScriptedMachines.Create("CREATE_FAIL_BEFORE_ID=1\nCREATE_FAIL_MESSAGE='no capacity in zone a'");
 
-        var run = await RunAsync(scripted, s => ReadyThenDelete(s));
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(s));
 
         var name = run.Instance.Name;
         Assert.Equal([$"GetInstance:{name}", "CreateInstance", $"DeleteInstance:{name}", $"GetInstance:{name}", "CreateInstance"], scripted.Commands().Take(5));
@@ -130,7 +130,7 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
     {
         using var scripted = ScriptedMachines.Create("DELETE_FAIL=5");
 
-        var run = await RunAsync(scripted, s => ReadyThenDelete(s));
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(s));
 
         Assert.Equal([1, 2, 4, 8, 16], run.Timers.Where(t => t != BootstrapTimeout).Select(t => t.TotalSeconds));
         Assert.Equal(6, scripted.Commands().Count(c => c.StartsWith("DeleteInstance", StringComparison.Ordinal)));
@@ -140,40 +140,11 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
     }
 
     [Fact]
-    public async Task A_delete_that_never_succeeds_settles_at_5_min_and_continue_as_new_carries_the_state()
-    {
-        using var scripted = ScriptedMachines.Create("DELETE_FAIL=-1");
-        var failures = 0;
-
-        // After the twelfth failed delete an operator forces it, so the test ends.
-        var run = await RunAsync(scripted, s => ReadyThenDelete(s, after: async (t, r) =>
-        {
-            if (t.To == InstanceStatus.PendingDelete && t.Forced && r.Applied && Interlocked.Increment(ref failures) == 12)
-                await s.Handle.SignalAsync(wf => wf.RequestDeleteAsync(new DeleteInstanceRequest(Force: true, Reason: "operator")));
-        }));
-
-        double[] expected = [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300];
-        var waits = run.Timers.Where(t => t != BootstrapTimeout).Select(t => t.TotalSeconds).ToList();
-        Assert.Equal(expected, waits.Take(expected.Length));
-        Assert.All(waits.Skip(expected.Length), w => Assert.Equal(300, w));
-        Assert.True(run.Histories.Count >= 2, $"expected a continue-as-new, got {run.Histories.Count} run(s)");
-        Assert.All(run.Histories, h => Assert.True(h.Events.Count <= InstanceWorkflow.HistoryLengthLimit + 30, $"a run has {h.Events.Count} events"));
-
-        // Readiness and the attempt count were set in the first run only: the last run knew them from the carried state.
-        Assert.True(run.Outcome.EverReady);
-        Assert.Equal(1, run.Outcome.CreateAttempts);
-        Assert.Equal(13, scripted.Commands().Count(c => c.StartsWith("DeleteInstance", StringComparison.Ordinal)));
-        Assert.Empty(run.Activities.Refusals());
-        Assert.True((await seed.ReadAsync(run.Instance.Id)).Deleted);
-        await HistoryFiles.RecordIfAskedAsync("instance-delete-backoff-continued-as-new", run.Histories[0]);
-    }
-
-    [Fact]
     public async Task A_force_delete_with_a_provider_that_always_fails_tries_once_and_ends_deleted()
     {
         using var scripted = ScriptedMachines.Create("DELETE_FAIL=-1");
 
-        var run = await RunAsync(scripted, s => ReadyThenDelete(s, force: true));
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(s, force: true));
 
         Assert.Single(scripted.Commands(), c => c.StartsWith("DeleteInstance", StringComparison.Ordinal));
         Assert.Equal(
@@ -209,7 +180,7 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
     {
         using var scripted = ScriptedMachines.Create();
 
-        var run = await RunAsync(scripted, s => ReadyThenDelete(
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(
             s,
             afterCreate: (_, _) => ActivityExecutionContext.Current.Info.Attempt == 1
                 ? throw new InvalidOperationException("worker lost after the provider made the machine")
@@ -222,74 +193,104 @@ public sealed class InstanceWorkflowTests(TemporalFixture temporal, PostgresData
         Assert.Empty(scripted.Machines());
     }
 
-    private static DrivenInstanceActivities ReadyThenDelete(
-        Scenario s,
-        bool force = false,
-        Func<InstanceTransition, InstanceTransitionResult, Task>? after = null,
-        Func<MachineCreateRequest, MachineCreateResult, Task>? afterCreate = null) =>
-        new(s.Activities)
+    [Theory]
+    [InlineData("create-ready-delete", "")]
+    [InlineData("create-retried-twice", "CREATE_FAIL_BEFORE_ID=2")]
+    [InlineData("delete-backed-off-five-times", "DELETE_FAIL=5")]
+    public async Task A_whole_life_stays_under_100_history_events(string path, string settings)
+    {
+        using var scripted = ScriptedMachines.Create(settings);
+
+        var run = await RunAsync(scripted, s => InstanceRuns.ReadyThenDelete(s));
+
+        output.WriteLine($"{path}: {run.LifetimeEvents} events in {run.Histories.Count} run(s): {string.Join(", ", run.Histories.Select(h => h.Events.Count))}");
+        Assert.All(run.Histories, h => Assert.True(h.Events.Count < 100, $"{path}: a run has {h.Events.Count} events"));
+        if (path != "delete-backed-off-five-times")
         {
-            AfterCreate = afterCreate,
+            Assert.Single(run.Histories);
+            Assert.True(run.LifetimeEvents < 100, $"{path}: {run.LifetimeEvents} events");
+        }
+        Assert.True(run.Outcome.EverReady);
+        Assert.Empty(scripted.Machines());
+
+        // Every state write is a local activity: a marker in the history, never a scheduled activity.
+        var events = run.Histories.SelectMany(h => h.Events).ToList();
+        Assert.Equal(run.Activities.Transitions.Count, events.Count(e => e.MarkerRecordedEventAttributes is not null));
+        Assert.DoesNotContain(events, e => e.ActivityTaskScheduledEventAttributes?.ActivityType.Name == "InstanceTransition");
+        if (path == "create-ready-delete")
+            await HistoryFiles.RecordIfAskedAsync("instance-create-ready-delete", run.Histories[0]);
+    }
+
+    [Fact]
+    public async Task A_row_deleted_under_the_workflow_refuses_the_ready_write_and_the_machine_is_removed_with_no_further_write()
+    {
+        using var scripted = ScriptedMachines.Create();
+
+        // Once the machine runs, something else marks the row deleted (a canceled prebuild); then the agent calls back.
+        var run = await RunAsync(scripted, s => new DrivenInstanceActivities(s.Activities)
+        {
             AfterTransition = async (t, r) =>
             {
-                // The agent calls back once the machine runs; once it is ready, the API asks for its deletion.
                 if (r.Applied && t.To == InstanceStatus.Running && !t.Ready)
+                {
+                    await MarkDeletedAsync(s.Instance.Id);
                     await s.Handle.SignalAsync(wf => wf.ReadyAsync());
-                else if (r.Applied && t.Ready)
-                    await s.Handle.SignalAsync(wf => wf.RequestDeleteAsync(new DeleteInstanceRequest(Force: force)));
-                if (after is not null)
-                    await after(t, r);
+                }
             },
-        };
-
-    private async Task<FinishedRun> RunAsync(ScriptedMachines scripted, Func<Scenario, DrivenInstanceActivities> drive)
-    {
-        var instance = await seed.InstanceAsync();
-        var workflowId = $"instance:{instance.Id}";
-        var scenario = new Scenario(
-            instance,
-            InstanceActivityKit.Activities(database.DataSource, [scripted.Definition]),
-            temporal.Client.GetWorkflowHandle<InstanceWorkflow>(workflowId));
-        var activities = drive(scenario);
-        var taskQueue = temporal.NewTaskQueue();
-        using var worker = new TemporalWorker(
-            temporal.Client,
-            new TemporalWorkerOptions(taskQueue).AddAllActivities(activities).AddWorkflow<InstanceWorkflow>());
-        return await worker.ExecuteAsync(async () =>
-        {
-            var input = new InstanceWorkflowInput(instance.Id, instance.Name, instance.ProviderName, instance.PresetId, instance.TemplateId, BootstrapTimeout, new CreateRetryPolicy());
-            var handle = await temporal.Client.StartWorkflowAsync((InstanceWorkflow wf) => wf.RunAsync(input), new(workflowId, taskQueue));
-            var outcome = await handle.GetResultAsync().WaitAsync(Limit);
-            var histories = await RunHistoriesAsync(workflowId, handle.ResultRunId!);
-            var timers = histories
-                .SelectMany(h => h.Events)
-                .Where(e => e.TimerStartedEventAttributes is not null)
-                .Select(e => e.TimerStartedEventAttributes.StartToFireTimeout.ToTimeSpan())
-                .ToList();
-            return new FinishedRun(instance, activities, outcome, histories, timers);
         });
+
+        var name = run.Instance.Name;
+        Assert.Equal(["pending_create->creating", "creating->running"], run.Activities.AppliedMoves());
+        var refusal = Assert.Single(run.Activities.Refusals());
+        Assert.Contains("deleted", refusal, StringComparison.Ordinal);
+        Assert.Single(run.Activities.Transitions, t => t.Result.Refusal is not null);
+        Assert.Equal([$"GetInstance:{name}", "CreateInstance", $"DeleteInstance:sp-{name}"], scripted.Commands());
+        Assert.Empty(scripted.Machines());
+        Assert.False(run.Outcome.EverReady);
+        Assert.Contains("store refused running", run.Outcome.LastFault, StringComparison.Ordinal);
+        var stored = await seed.ReadAsync(run.Instance.Id);
+        Assert.Equal("deleted", stored.InstanceStatus);
+        Assert.Null(stored.ReadyAt);
     }
 
-    /// <summary>Every run of the workflow, first to last, following continue-as-new.</summary>
-    private async Task<IReadOnlyList<WorkflowHistory>> RunHistoriesAsync(string workflowId, string firstRunId)
+    [Fact]
+    public async Task A_row_moved_to_pending_force_delete_under_the_workflow_is_force_deleted_once_and_ends_deleted()
     {
-        var histories = new List<WorkflowHistory>();
-        for (string? runId = firstRunId; !string.IsNullOrEmpty(runId);)
+        using var scripted = ScriptedMachines.Create("DELETE_FAIL=-1");
+
+        // An operator forces the delete in the database, without a signal, while the machine bootstraps.
+        var run = await RunAsync(scripted, s => new DrivenInstanceActivities(s.Activities)
         {
-            var history = await temporal.Client.GetWorkflowHandle(workflowId, runId).FetchHistoryAsync();
-            histories.Add(history);
-            runId = history.Events.Last().WorkflowExecutionContinuedAsNewEventAttributes?.NewExecutionRunId;
-        }
-        return histories;
+            AfterTransition = async (t, r) =>
+            {
+                if (r.Applied && t.To == InstanceStatus.Running && !t.Ready)
+                {
+                    await seed.SetStatusAsync(s.Instance.Id, "pending_force_delete");
+                    await s.Handle.SignalAsync(wf => wf.ReadyAsync());
+                }
+            },
+        });
+
+        Assert.Equal(
+            ["pending_create->creating", "creating->running", "pending_force_delete->deleting", "deleting->deleted"],
+            run.Activities.AppliedMoves());
+        Assert.Single(run.Activities.Refusals());
+        Assert.Single(scripted.Commands(), c => c.StartsWith("DeleteInstance", StringComparison.Ordinal));
+        Assert.False(run.Outcome.EverReady);
+        var stored = await seed.ReadAsync(run.Instance.Id);
+        Assert.True(stored.Deleted);
+        Assert.Contains("force delete ignored a provider error", stored.ProviderFault, StringComparison.Ordinal);
     }
 
-    /// <summary>What a test's hooks need: the instance, its real activities, and the workflow to signal.</summary>
-    private sealed record Scenario(SeededInstance Instance, InstanceActivities Activities, WorkflowHandle<InstanceWorkflow> Handle);
+    private async Task MarkDeletedAsync(Guid id)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE workspaces SET instance_status = 'deleted', deleted = true WHERE id = $1";
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = id });
+        await command.ExecuteNonQueryAsync();
+    }
 
-    private sealed record FinishedRun(
-        SeededInstance Instance,
-        DrivenInstanceActivities Activities,
-        InstanceOutcome Outcome,
-        IReadOnlyList<WorkflowHistory> Histories,
-        IReadOnlyList<TimeSpan> Timers);
+    private Task<FinishedRun> RunAsync(ScriptedMachines scripted, Func<Scenario, DrivenInstanceActivities> drive) =>
+        InstanceRuns.RunAsync(temporal, database.DataSource, seed, scripted, drive);
 }

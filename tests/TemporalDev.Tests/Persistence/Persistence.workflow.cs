@@ -138,3 +138,32 @@ public class PersistParentWorkflow
         return $"parent got {result}";
     }
 }
+
+/// <summary>Counts accepted updates until signalled to finish, returning the count.</summary>
+[Workflow("PersistCounter")]
+public class PersistCounterWorkflow
+{
+    private int count;
+    private bool finish;
+
+    [WorkflowRun]
+    public async Task<int> RunAsync()
+    {
+        await Workflow.WaitConditionAsync(() => finish);
+        return count;
+    }
+
+    [WorkflowUpdate]
+    public Task<int> AddAsync()
+    {
+        count++;
+        return Task.FromResult(count);
+    }
+
+    [WorkflowSignal]
+    public Task FinishAsync()
+    {
+        finish = true;
+        return Task.CompletedTask;
+    }
+}

@@ -31,7 +31,8 @@ public sealed record ServerOptions
     {
         if (args.Count >= 1 && int.TryParse(args[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var testPort))
         {
-            return new ServerOptions { Port = testPort, Ip = "0.0.0.0", TimeSkipping = true };
+            // The SDK appends TestServerOptions.ExtraArgs after the port: flags such as --dynamic-config-value apply here too.
+            return Parse(["start-dev", .. args.Skip(1)]) with { Port = testPort, Ip = "0.0.0.0", TimeSkipping = true };
         }
 
         var start = 0;
