@@ -50,6 +50,17 @@ public static class Routes
         r.Add<SleepRequest, SleepResponse>(Test, "Sleep", (req, _) => engine.Sleep(req));
         r.Add<SleepUntilRequest, SleepResponse>(Test, "SleepUntil", (req, _) => engine.SleepUntil(req));
         r.Add<Google.Protobuf.WellKnownTypes.Empty, GetCurrentTimeResponse>(Test, "GetCurrentTime", _ => engine.GetCurrentTime());
+
+        // Visibility and search attributes.
+        r.Add<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>(Workflow, "ListWorkflowExecutions", engine.ListWorkflowExecutions);
+        r.Add<ScanWorkflowExecutionsRequest, ScanWorkflowExecutionsResponse>(Workflow, "ScanWorkflowExecutions", engine.ScanWorkflowExecutions);
+        r.Add<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>(Workflow, "CountWorkflowExecutions", engine.CountWorkflowExecutions);
+        r.Add<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>(Workflow, "ListOpenWorkflowExecutions", engine.ListOpenWorkflowExecutions);
+        r.Add<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>(Workflow, "ListClosedWorkflowExecutions", engine.ListClosedWorkflowExecutions);
+        r.Add<GetSearchAttributesRequest, GetSearchAttributesResponse>(Workflow, "GetSearchAttributes", engine.GetSearchAttributes);
+        r.Add<Temporalio.Api.OperatorService.V1.AddSearchAttributesRequest, Temporalio.Api.OperatorService.V1.AddSearchAttributesResponse>("OperatorService", "AddSearchAttributes", engine.AddSearchAttributes);
+        r.Add<Temporalio.Api.OperatorService.V1.RemoveSearchAttributesRequest, Temporalio.Api.OperatorService.V1.RemoveSearchAttributesResponse>("OperatorService", "RemoveSearchAttributes", engine.RemoveSearchAttributes);
+        r.Add<Temporalio.Api.OperatorService.V1.ListSearchAttributesRequest, Temporalio.Api.OperatorService.V1.ListSearchAttributesResponse>("OperatorService", "ListSearchAttributes", engine.ListSearchAttributes);
         return r;
     }
 }

@@ -17,6 +17,7 @@ public sealed partial class WorkflowEngine
     {
         lock (gate)
         {
+            CheckStartSearchAttributes(request.Namespace, request.SearchAttributes);
             var (run, started) = StartOrReuse(
                 request.Namespace,
                 request.WorkflowId,
@@ -35,6 +36,7 @@ public sealed partial class WorkflowEngine
         {
             RequireNamespace(request.Namespace);
             if (string.IsNullOrEmpty(request.SignalName)) throw RpcErrors.InvalidArgument("signal_name: required");
+            CheckStartSearchAttributes(request.Namespace, request.SearchAttributes);
             var current = Current(request.Namespace, request.WorkflowId);
             if (current is { IsOpen: true } && request.WorkflowIdConflictPolicy != WorkflowIdConflictPolicy.TerminateExisting)
             {
@@ -216,6 +218,7 @@ public sealed partial class WorkflowEngine
         if (!chains.TryGetValue((ns, workflowId), out var chain)) chains[(ns, workflowId)] = chain = [];
         chain.Add(run);
         runs[runId] = run;
+        IndexRun(run);
         afterStarted?.Invoke(run);
 
         if (backoff > TimeSpan.Zero)
