@@ -202,6 +202,13 @@ public sealed partial class WorkflowEngine
             started.RootWorkflowExecution = parent.Start.RootWorkflowExecution ?? parent.Ref;
         }
 
+        // The first run of a cron workflow (a start or a child start, not a later run) waits for the first cron time.
+        if (!string.IsNullOrEmpty(started.CronSchedule) && string.IsNullOrEmpty(started.ContinuedExecutionRunId)
+            && Proto.Span(started.FirstWorkflowTaskBackoff) <= TimeSpan.Zero && Cron.Parse(started.CronSchedule) is { } cron)
+        {
+            started.FirstWorkflowTaskBackoff = Duration.FromTimeSpan(cron.Backoff(now, now));
+        }
+
         var backoff = Proto.Span(started.FirstWorkflowTaskBackoff);
         var run = new Execution(ns, workflowId, runId)
         {
