@@ -78,7 +78,15 @@ public sealed partial class WorkflowEngine
         var registry = SearchAttributeCatalog.Registry(ns);
         try
         {
-            SearchAttributeValues.Validate(registry, attributes);
+            // An unset (the SDKs send an empty "binary/null" payload) names a settable attribute but has no value to type.
+            var values = new ProtoSearchAttributes();
+            foreach (var (name, payload) in attributes.IndexedFields)
+            {
+                if (!IsUnset(payload)) values.IndexedFields[name] = payload;
+                else if (!registry.IsSettable(name, out var error)) return error;
+            }
+
+            SearchAttributeValues.Validate(registry, values);
         }
         catch (SearchAttributeException e)
         {
@@ -87,7 +95,7 @@ public sealed partial class WorkflowEngine
 
         foreach (var (name, payload) in attributes.IndexedFields)
         {
-            if (!payload.Metadata.ContainsKey("type")) payload.Metadata["type"] = ByteString.CopyFromUtf8(SearchAttributeTypes.NameOf(registry.Find(name)!.Type));
+            if (!IsUnset(payload) && !payload.Metadata.ContainsKey("type")) payload.Metadata["type"] = ByteString.CopyFromUtf8(SearchAttributeTypes.NameOf(registry.Find(name)!.Type));
         }
 
         return null;
@@ -161,10 +169,13 @@ public sealed partial class WorkflowEngine
         });
     }
 
+    private static bool IsUnset(Temporalio.Api.Common.V1.Payload payload) =>
+        payload.Data.IsEmpty || (payload.Metadata.TryGetValue("encoding", out var encoding) && encoding.ToStringUtf8() == "binary/null");
+
     /// <summary>A payload's typed value; null when it unsets the attribute (null, empty list, no data) or cannot be typed.</summary>
     private static object? Typed(SearchAttributeRegistry registry, string name, Temporalio.Api.Common.V1.Payload payload)
     {
-        if (payload.Data.IsEmpty || registry.Find(name) is not { } attribute) return null;
+        if (IsUnset(payload) || registry.Find(name) is not { } attribute) return null;
         try
         {
             return SearchAttributeValues.Decode(name, attribute.Type, payload) switch

@@ -41,6 +41,7 @@ public sealed class NamespaceVisibility
     /// <summary>Lists the records matching a query after the token's position, in query order.</summary>
     public VisibilityPage List(VisibilityQuery query, SearchAttributeRegistry registry, int pageSize, IVisibilityRecord? after, Func<IVisibilityRecord, bool>? also = null)
     {
+        if (query.OrderBy.Count == 0) return ListInDefaultOrder(query, registry, pageSize, after, also);
         var matches = new List<VisibilityRecord>();
         foreach (var record in Candidates(query, registry))
         {
@@ -50,6 +51,31 @@ public sealed class NamespaceVisibility
         var more = matches.Count > pageSize;
         var page = more ? Smallest(matches, pageSize, query.Compare) : matches;
         page.Sort(query.Compare);
+        return new VisibilityPage(page, more);
+    }
+
+    // Without ORDER BY, records are compared by keys computed once each instead of values read through the record.
+    private VisibilityPage ListInDefaultOrder(VisibilityQuery query, SearchAttributeRegistry registry, int pageSize, IVisibilityRecord? after, Func<IVisibilityRecord, bool>? also)
+    {
+        var cursor = after is null ? (DefaultOrderKey?)null : DefaultOrderKey.Of(after);
+        var heap = new PriorityQueue<VisibilityRecord, DefaultOrderKey>(pageSize + 1, Comparer<DefaultOrderKey>.Create((x, y) => y.CompareTo(x)));
+        var more = false;
+        foreach (var record in Candidates(query, registry))
+        {
+            if (!query.Matches(record) || (also is not null && !also(record))) continue;
+            var key = DefaultOrderKey.Of(record);
+            if (cursor is { } c && key.CompareTo(c) <= 0) continue;
+            heap.Enqueue(record, key);
+            if (heap.Count > pageSize)
+            {
+                heap.Dequeue();
+                more = true;
+            }
+        }
+
+        var page = new List<VisibilityRecord>(heap.Count);
+        while (heap.Count > 0) page.Add(heap.Dequeue());
+        page.Reverse();
         return new VisibilityPage(page, more);
     }
 
@@ -129,5 +155,33 @@ public sealed class NamespaceVisibility
         var smallest = new List<VisibilityRecord>(count);
         while (heap.Count > 0) smallest.Add(heap.Dequeue());
         return smallest;
+    }
+}
+
+/// <summary>
+/// A record's place in the real server's list order (<see cref="VisibilityQuery.DefaultOrder"/>): open runs first, then
+/// close time, then start time, newest first, then run id.
+/// </summary>
+internal readonly record struct DefaultOrderKey(long CloseTicks, long StartTicks, string RunId) : IComparable<DefaultOrderKey>
+{
+    public static DefaultOrderKey Of(IVisibilityRecord record)
+    {
+        if (record is VisibilityRecord { Run: var run })
+        {
+            return new(run.CloseTime?.Ticks ?? long.MaxValue, run.StartTime.Ticks, run.RunId);
+        }
+
+        return new(
+            QueryValue.Normalize(record.GetValue("CloseTime")) is DateTimeOffset close ? close.UtcTicks : long.MaxValue,
+            QueryValue.Normalize(record.GetValue("StartTime")) is DateTimeOffset start ? start.UtcTicks : long.MinValue,
+            record.GetValue("RunId") as string ?? string.Empty);
+    }
+
+    public int CompareTo(DefaultOrderKey other)
+    {
+        var order = other.CloseTicks.CompareTo(CloseTicks);
+        if (order != 0) return order;
+        order = other.StartTicks.CompareTo(StartTicks);
+        return order != 0 ? order : string.CompareOrdinal(RunId, other.RunId);
     }
 }
