@@ -8,12 +8,31 @@ using TemporalDev.Bench;
 
 // Usage: TemporalDev.Bench [workflows=2000] [parked=10000]
 //        TemporalDev.Bench persistence [workflows=1000] [parked=10000]   (--db-filename costs)
+//        TemporalDev.Bench visibility [closed workflows=100000]
 if (args is ["persistence", ..])
 {
     return await PersistenceBench.RunAsync(
         FindLauncher(),
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10_000);
+}
+
+if (args is ["visibility", ..])
+{
+    var (server, visibilityClient, _) = await LaunchAsync(FindLauncher(), VisibilityBench.LaunchFlags);
+    try
+    {
+        await VisibilityBench.RunAsync(visibilityClient, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000);
+        server.Refresh();
+        Console.WriteLine($"  server working set {server.WorkingSet64 / 1024 / 1024} MB");
+    }
+    finally
+    {
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+    }
+
+    return 0;
 }
 
 var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
@@ -123,11 +142,11 @@ static async Task RunBatchAsync(ITemporalClient client, string queue, int count,
     await Task.WhenAll(tasks);
 }
 
-static async Task<(Process Server, TemporalClient Client, TimeSpan Ready)> LaunchAsync(string launcher)
+static async Task<(Process Server, TemporalClient Client, TimeSpan Ready)> LaunchAsync(string launcher, string flags = "")
 {
     var port = FreePort();
     var clock = Stopwatch.StartNew();
-    var server = Process.Start(new ProcessStartInfo(launcher, $"server start-dev --port {port} --headless")
+    var server = Process.Start(new ProcessStartInfo(launcher, $"server start-dev --port {port} --headless {flags}")
     {
         RedirectStandardOutput = true,
         UseShellExecute = false,

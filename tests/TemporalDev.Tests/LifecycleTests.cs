@@ -174,6 +174,11 @@ public sealed class LifecycleTests(TemporalFixture temporal)
     public async Task Search_attributes_and_memo_upserts_show_in_Describe()
     {
         var queue = temporal.NewTaskQueue();
+        await temporal.Client.Connection.OperatorService.AddSearchAttributesAsync(new()
+        {
+            Namespace = temporal.Client.Options.Namespace,
+            SearchAttributes = { [PropertiesWorkflow.Color.Name] = PropertiesWorkflow.Color.ValueType },
+        });
         var description = await WorkerScope.RunAsync(temporal, queue, async () =>
         {
             var h = await temporal.Client.StartWorkflowAsync((PropertiesWorkflow w) => w.RunAsync(), new(temporal.NewWorkflowId(), queue));

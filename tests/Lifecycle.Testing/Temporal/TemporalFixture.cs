@@ -1,5 +1,8 @@
 using System.Runtime.CompilerServices;
+using Lifecycle.Workflows.Instances;
+using Temporalio.Api.OperatorService.V1;
 using Temporalio.Client;
+using Temporalio.Common;
 using Temporalio.Testing;
 using Xunit;
 
@@ -70,6 +73,7 @@ public class TemporalFixture : IAsyncLifetime
                     env = TimeSkipping
                         ? await WorkflowEnvironment.StartTimeSkippingAsync(new() { TestServer = new() { ExistingPath = TemporalDevLauncher.Path, ExtraArgs = ServerArgs } })
                         : await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path, ExtraArgs = ServerArgs } });
+                    await RegisterSearchAttributesAsync();
                     return;
                 }
                 catch (InvalidOperationException e) when (attempt < LaunchAttempts && e.Message.Contains("did not start", StringComparison.Ordinal))
@@ -85,6 +89,18 @@ public class TemporalFixture : IAsyncLifetime
         {
             Launches.Release();
         }
+    }
+
+    /// <summary>Gets the product's search attributes, registered on every launched server as the worker's embedded server does.</summary>
+    public static IReadOnlyList<SearchAttributeKey> ProductSearchAttributes { get; } =
+        [InstanceSearchAttributes.State, InstanceSearchAttributes.PresetId, InstanceSearchAttributes.TemplateId];
+
+    // temporal-dev, like a real server, refuses attributes nobody registered; the test-server launch form takes no flags.
+    private async Task RegisterSearchAttributesAsync()
+    {
+        var request = new AddSearchAttributesRequest { Namespace = Client.Options.Namespace };
+        foreach (var key in ProductSearchAttributes) request.SearchAttributes[key.Name] = key.ValueType;
+        await Client.Connection.OperatorService.AddSearchAttributesAsync(request);
     }
 
     public async Task DisposeAsync()

@@ -4,6 +4,7 @@ using Temporalio.Api.Enums.V1;
 using Temporalio.Api.TaskQueue.V1;
 using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
+using Temporalio.Client.Schedules;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
 using Xunit;
@@ -66,6 +67,44 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(1, again);
         Assert.Equal(2, next);
         Assert.Equal(2, result);
+    }
+
+    [Fact]
+    public async Task SearchAttributesAndSchedulesSurviveTheKill()
+    {
+        var id = $"indexed-{Guid.NewGuid():N}";
+        var queue = $"persist-{Guid.NewGuid():N}";
+        var scheduleId = $"schedule-{Guid.NewGuid():N}";
+        await using (var server = await DevServerProcess.StartAsync(DbFile))
+        {
+            var client = await ConnectAsync(server.Address);
+            var add = new Temporalio.Api.OperatorService.V1.AddSearchAttributesRequest { Namespace = "default" };
+            add.SearchAttributes["Fleet"] = IndexedValueType.Keyword;
+            await client.OperatorService.AddSearchAttributesAsync(add);
+            var start = StartRequest(id, queue, "indexed-start");
+            start.SearchAttributes = new Temporalio.Api.Common.V1.SearchAttributes();
+            start.SearchAttributes.IndexedFields["Fleet"] = Temporalio.Converters.DataConverter.Default.PayloadConverter.ToPayload("blue");
+            await client.WorkflowService.StartWorkflowExecutionAsync(start);
+            await client.CreateScheduleAsync(
+                scheduleId,
+                new(
+                    ScheduleActionStartWorkflow.Create("PersistTimer", [], new(id: $"scheduled-{scheduleId}", taskQueue: queue)),
+                    new ScheduleSpec { Intervals = [new(TimeSpan.FromHours(1))] })
+                {
+                    State = new ScheduleState { Paused = true, Note = "paused before the kill" },
+                });
+            await server.KillAsync();
+        }
+
+        await using var restarted = await DevServerProcess.StartAsync(DbFile);
+        var client2 = await ConnectAsync(restarted.Address);
+        var listed = new List<string>();
+        await foreach (var execution in client2.ListWorkflowsAsync("Fleet = 'blue'")) listed.Add(execution.Id);
+        Assert.Equal([id], listed);
+        var described = await client2.GetScheduleHandle(scheduleId).DescribeAsync();
+        Assert.True(described.Schedule.State.Paused);
+        Assert.Equal("paused before the kill", described.Schedule.State.Note);
+        Assert.Equal(TimeSpan.FromHours(1), Assert.Single(described.Schedule.Spec.Intervals).Every);
     }
 
     [Fact]

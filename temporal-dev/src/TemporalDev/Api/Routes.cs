@@ -61,6 +61,17 @@ public static class Routes
         r.Add<DeleteScheduleRequest, DeleteScheduleResponse>(Workflow, "DeleteSchedule", engine.DeleteSchedule);
         r.Add<ListSchedulesRequest, ListSchedulesResponse>(Workflow, "ListSchedules", engine.ListSchedules);
         r.Add<ListScheduleMatchingTimesRequest, ListScheduleMatchingTimesResponse>(Workflow, "ListScheduleMatchingTimes", engine.ListScheduleMatchingTimes);
+
+        // Visibility and search attributes.
+        r.Add<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>(Workflow, "ListWorkflowExecutions", engine.ListWorkflowExecutions);
+        r.Add<ScanWorkflowExecutionsRequest, ScanWorkflowExecutionsResponse>(Workflow, "ScanWorkflowExecutions", engine.ScanWorkflowExecutions);
+        r.Add<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>(Workflow, "CountWorkflowExecutions", engine.CountWorkflowExecutions);
+        r.Add<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>(Workflow, "ListOpenWorkflowExecutions", engine.ListOpenWorkflowExecutions);
+        r.Add<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>(Workflow, "ListClosedWorkflowExecutions", engine.ListClosedWorkflowExecutions);
+        r.Add<GetSearchAttributesRequest, GetSearchAttributesResponse>(Workflow, "GetSearchAttributes", engine.GetSearchAttributes);
+        r.Add<Temporalio.Api.OperatorService.V1.AddSearchAttributesRequest, Temporalio.Api.OperatorService.V1.AddSearchAttributesResponse>("OperatorService", "AddSearchAttributes", engine.AddSearchAttributes);
+        r.Add<Temporalio.Api.OperatorService.V1.RemoveSearchAttributesRequest, Temporalio.Api.OperatorService.V1.RemoveSearchAttributesResponse>("OperatorService", "RemoveSearchAttributes", engine.RemoveSearchAttributes);
+        r.Add<Temporalio.Api.OperatorService.V1.ListSearchAttributesRequest, Temporalio.Api.OperatorService.V1.ListSearchAttributesResponse>("OperatorService", "ListSearchAttributes", engine.ListSearchAttributes);
         return r;
     }
 }

@@ -91,6 +91,15 @@ public sealed record ServerOptions
                     var eq = sa.IndexOf('=', StringComparison.Ordinal);
                     if (eq <= 0) throw new ArgumentException($"--search-attribute: \"{sa}\" is not Name=Type");
                     searchAttributes[sa[..eq]] = sa[(eq + 1)..];
+                    try
+                    {
+                        Engine.WorkflowEngine.CheckLaunchSearchAttributes(searchAttributes);
+                    }
+                    catch (Query.SearchAttributes.SearchAttributeException e)
+                    {
+                        throw new ArgumentException($"--search-attribute {sa}: {e.Message}", e);
+                    }
+
                     break;
                 case "--dynamic-config-value":
                     var kv = Value();

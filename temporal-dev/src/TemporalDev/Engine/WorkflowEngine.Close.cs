@@ -134,6 +134,7 @@ public sealed partial class WorkflowEngine
         run.Status = status;
         run.CloseTime = now;
         run.CloseEvent = run.Append(type, now, attributes);
+        RefreshVisibility(run);
         var task = run.WorkflowTask;
         task.Timeout?.Cancel();
         task.State = WorkflowTaskPhase.None;

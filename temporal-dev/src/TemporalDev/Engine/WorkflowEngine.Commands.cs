@@ -124,18 +124,7 @@ public sealed partial class WorkflowEngine
                 });
                 break;
             case CommandType.UpsertWorkflowSearchAttributes:
-                var upsert = command.UpsertWorkflowSearchAttributesCommandAttributes;
-                foreach (var (key, value) in upsert.SearchAttributes.IndexedFields)
-                {
-                    if (value.Data.IsEmpty) run.SearchAttributes.IndexedFields.Remove(key);
-                    else run.SearchAttributes.IndexedFields[key] = value;
-                }
-
-                run.Append(EventType.UpsertWorkflowSearchAttributes, Now, e => e.UpsertWorkflowSearchAttributesEventAttributes = new UpsertWorkflowSearchAttributesEventAttributes
-                {
-                    WorkflowTaskCompletedEventId = batch.CompletedEventId,
-                    SearchAttributes = upsert.SearchAttributes,
-                });
+                UpsertSearchAttributes(run, command.UpsertWorkflowSearchAttributesCommandAttributes, batch);
                 break;
             case CommandType.ModifyWorkflowProperties:
                 var modify = command.ModifyWorkflowPropertiesCommandAttributes;

@@ -45,7 +45,9 @@ public sealed partial class WorkflowEngine
             }
 
             RequireNamespace(name);
-            return DescribeNamespace(name);
+            var response = DescribeNamespace(name);
+            foreach (var (field, alias) in SearchAttributeCatalog.Aliases(name)) response.Config.CustomSearchAttributeAliases[field] = alias;
+            return response;
         }
     }
 

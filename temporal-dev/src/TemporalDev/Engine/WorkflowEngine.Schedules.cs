@@ -4,6 +4,7 @@ using Temporalio.Api.Common.V1;
 using Temporalio.Api.Schedule.V1;
 using Temporalio.Api.Workflow.V1;
 using Temporalio.Api.WorkflowService.V1;
+using TemporalDev.Engine.Persistence;
 using TemporalDev.Engine.Schedules;
 using TemporalDev.Grpc;
 using TemporalDev.Query.Evaluation;
@@ -22,6 +23,7 @@ public sealed partial class WorkflowEngine
 {
     private const int ScheduleNotesSizeLimit = 1000;
     private const int DefaultSchedulePageSize = 1000;
+    private const string ScheduleBlobKind = "schedule";
 
     private readonly Dictionary<(string Ns, string ScheduleId), ScheduleRuntime> schedules = [];
 
@@ -130,6 +132,7 @@ public sealed partial class WorkflowEngine
 
             // The actions it started are not its children: they keep running.
             schedules.Remove((request.Namespace, request.ScheduleId));
+            journal?.Delete(ScheduleBlobKind, ScheduleBlobKey(request.Namespace, request.ScheduleId));
             return new DeleteScheduleResponse();
         }
     }
@@ -232,6 +235,8 @@ public sealed partial class WorkflowEngine
         runtime.Timer?.Cancel();
         runtime.Timer = null;
         var next = runtime.Machine.Wake(patch, update);
+        var state = runtime.Machine.State;
+        journal?.Put(ScheduleBlobKind, ScheduleBlobKey(state.Namespace, state.ScheduleId), state.ToBytes());
         if (next is { } due)
         {
             runtime.Timer = Clock.Schedule(due.UtcDateTime, () =>
@@ -239,6 +244,14 @@ public sealed partial class WorkflowEngine
                 if (schedules.ContainsValue(runtime)) WakeSchedule(runtime);
             });
         }
+    }
+
+    private static string ScheduleBlobKey(string ns, string scheduleId) => $"{ns}\u001f{scheduleId}";
+
+    /// <summary>Brings back every stored schedule after the runs are restored, so running actions re-link to their runs.</summary>
+    private void RestoreSchedules(RunJournal store)
+    {
+        foreach (var (_, data) in store.Load(ScheduleBlobKind)) RestoreSchedule(TemporalDev.Schedules.Runtime.ScheduleState.FromBytes(data));
     }
 
     private ScheduleRuntime FindSchedule(string ns, string scheduleId)

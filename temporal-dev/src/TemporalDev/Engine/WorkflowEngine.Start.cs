@@ -17,6 +17,7 @@ public sealed partial class WorkflowEngine
     {
         lock (gate)
         {
+            CheckStartSearchAttributes(request.Namespace, request.SearchAttributes);
             var (run, started) = StartOrReuse(
                 request.Namespace,
                 request.WorkflowId,
@@ -35,6 +36,7 @@ public sealed partial class WorkflowEngine
         {
             RequireNamespace(request.Namespace);
             if (string.IsNullOrEmpty(request.SignalName)) throw RpcErrors.InvalidArgument("signal_name: required");
+            CheckStartSearchAttributes(request.Namespace, request.SearchAttributes);
             var current = Current(request.Namespace, request.WorkflowId);
             if (current is { IsOpen: true } && request.WorkflowIdConflictPolicy != WorkflowIdConflictPolicy.TerminateExisting)
             {
@@ -200,6 +202,13 @@ public sealed partial class WorkflowEngine
             started.RootWorkflowExecution = parent.Start.RootWorkflowExecution ?? parent.Ref;
         }
 
+        // The first run of a cron workflow (a start or a child start, not a later run) waits for the first cron time.
+        if (!string.IsNullOrEmpty(started.CronSchedule) && string.IsNullOrEmpty(started.ContinuedExecutionRunId)
+            && Proto.Span(started.FirstWorkflowTaskBackoff) <= TimeSpan.Zero && Cron.Parse(started.CronSchedule) is { } cron)
+        {
+            started.FirstWorkflowTaskBackoff = Duration.FromTimeSpan(cron.Backoff(now, now));
+        }
+
         var backoff = Proto.Span(started.FirstWorkflowTaskBackoff);
         var run = new Execution(ns, workflowId, runId)
         {
@@ -217,6 +226,7 @@ public sealed partial class WorkflowEngine
         chain.Add(run);
         runs[runId] = run;
         journal?.Track(run);
+        IndexRun(run);
         afterStarted?.Invoke(run);
 
         if (backoff > TimeSpan.Zero)

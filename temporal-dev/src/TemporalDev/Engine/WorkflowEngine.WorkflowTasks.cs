@@ -287,7 +287,7 @@ public sealed partial class WorkflowEngine
             task.Timeout?.Cancel();
 
             var terminal = request.Commands.Any(c => IsTerminalCommand(c.CommandType));
-            var invalid = ValidateCommands(run, request.Commands) ?? ValidateUpdateMessages(run, request);
+            var invalid = ValidateCommands(run, request.Commands) ?? ValidateUpdateMessages(run, request) ?? ValidateCommandSearchAttributes(run, request.Commands);
             if (invalid is not null)
             {
                 FailWorkflowTask(run, invalid.Value.Cause, invalid.Value.Message, request.Identity);

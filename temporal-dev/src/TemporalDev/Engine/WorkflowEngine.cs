@@ -26,6 +26,7 @@ public sealed partial class WorkflowEngine : IDisposable
         Options = options;
         namespaces = new HashSet<string>(options.Namespaces, StringComparer.Ordinal);
         Clock = new VirtualClock(gate, options.TimeSkipping);
+        RegisterLaunchSearchAttributes(options);
         suggestContinueAsNewEvents = options.DynamicConfigInt("limit.historyCount.suggestContinueAsNew", 4 * 1024);
         suggestContinueAsNewBytes = options.DynamicConfigInt("limit.historySize.suggestContinueAsNew", 4 * 1024 * 1024);
         Clock.Start();

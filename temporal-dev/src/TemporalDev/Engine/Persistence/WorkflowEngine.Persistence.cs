@@ -26,8 +26,9 @@ public sealed partial class WorkflowEngine
             journal = new RunJournal(store);
             RestoreRuns(store.Path, stored);
 
-            // Engine state that is not a run is restored here from journal (an IStateStore), one line each, e.g.
-            // RestoreSchedules(journal) or RestoreSearchAttributes(journal): see temporal-dev/README.md, Persistence.
+            // Engine state that is not a run, from the state blobs: the registry first (indexing needs it), then schedules (they re-link to runs).
+            RestoreVisibility(journal);
+            RestoreSchedules(journal);
             journal.Commit();
             Clock.AfterFiring = Commit;
         }
