@@ -15,7 +15,9 @@ public sealed class ReconcileMetricsTests(TemporalFixture temporal, PostgresData
     [Fact]
     public async Task Pausing_sets_the_paused_gauge_and_each_pass_records_its_duration()
     {
-        using var metrics = new PrebuildMetrics();
+        // A meter of this test's own scope: other test classes' PrebuildMetrics publish under the same meter name.
+        using var factory = new ScopedMeterFactory();
+        using var metrics = new PrebuildMetrics(factory);
         var activities = new ReconcileActivities(database.DataSource, temporal.Client, metrics, new ReconcileSettings());
         var seed = await PrebuildSeed.TemplateAsync(database.DataSource);
         await seed.PresetAsync(desired: 1);
@@ -24,7 +26,7 @@ public sealed class ReconcileMetricsTests(TemporalFixture temporal, PostgresData
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == PrebuildMetrics.MeterName)
+            if (instrument.Meter.Name == PrebuildMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<int>((i, v, _, _) => gauges[i.Name] = v);
@@ -47,5 +49,23 @@ public sealed class ReconcileMetricsTests(TemporalFixture temporal, PostgresData
 
         await activities.ReportPassAsync(new ReconcilePassReport(TimeSpan.FromSeconds(2.5), Paused: true, Presets: 1, PresetsWithWork: 0, Failed: 0));
         Assert.Equal([(2.5, true)], durations);
+    }
+
+    private sealed class ScopedMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, this);
+            meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in meters)
+                meter.Dispose();
+        }
     }
 }
