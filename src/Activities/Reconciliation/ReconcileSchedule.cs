@@ -19,6 +19,10 @@ public static class ReconcileSchedule
     /// <summary>Coder's default reconciliation interval.</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(1);
 
+    private const int UpdateAttempts = 3;
+
+    private const string ReconcileAllWorkflowName = "ReconcileAll";
+
     /// <summary>
     /// Creates the schedule, or updates an existing one's interval, action and policy, keeping its state: a schedule an
     /// operator paused stays paused across worker restarts. An interval of zero or less falls back to 5 minutes (B1).
@@ -36,11 +40,42 @@ public static class ReconcileSchedule
         try
         {
             await client.CreateScheduleAsync(Id, new Schedule(action, spec) { Policy = policy });
+            return;
         }
         catch (ScheduleAlreadyRunningException)
         {
-            await client.GetScheduleHandle(Id).UpdateAsync(update => new ScheduleUpdate(
-                update.Description.Schedule with { Action = action, Spec = spec, Policy = policy }));
+            // Another worker, or an earlier start, made it: bring its definition up to date below.
+        }
+
+        // A restart with the same configuration sends no update at all, so it cannot disturb the schedule's state. A
+        // changed configuration is written with the described state (paused, notes, remaining actions) carried back
+        // unchanged; should the server reject it because the schedule changed meanwhile (FailedPrecondition), re-read.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.GetScheduleHandle(Id).UpdateAsync(update =>
+                    UpToDate(update.Description.Schedule, taskQueue, interval)
+                        ? null
+                        : new ScheduleUpdate(update.Description.Schedule with { Action = action, Spec = spec, Policy = policy }));
+                return;
+            }
+            catch (RpcException e) when (e.Code == RpcException.StatusCode.FailedPrecondition && attempt < UpdateAttempts)
+            {
+                // The schedule changed between the describe and the update.
+            }
         }
     }
+
+    private static bool UpToDate(Schedule schedule, string taskQueue, TimeSpan interval) =>
+        schedule.Action is ScheduleActionStartWorkflow { Workflow: ReconcileAllWorkflowName } start
+        && start.Options.TaskQueue == taskQueue
+        && start.Options.Id == Id
+        && schedule.Policy.Overlap == ScheduleOverlapPolicy.Skip
+        && schedule.Spec.Intervals.Count == 1
+        && schedule.Spec.Intervals.First() is { } only
+        && only.Every == interval
+        && (only.Offset ?? TimeSpan.Zero) == TimeSpan.Zero
+        && schedule.Spec.Calendars.Count == 0
+        && schedule.Spec.CronExpressions.Count == 0;
 }
