@@ -22,5 +22,6 @@ public static class WorkerRegistrations
             .AddSingletonActivities<InstanceActivities>()
             .AddWorkflow<ReconcileAllWorkflow>()
             .AddWorkflow<ReconcilePresetWorkflow>()
-            .AddSingletonActivities<ReconcileActivities>();
+            .AddSingletonActivities<ReconcileActivities>()
+            .AddSingletonActivities<ClaimActivities>();
 }
