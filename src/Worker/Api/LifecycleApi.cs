@@ -49,6 +49,7 @@ public static class LifecycleApi
         api.MapUsers();
         api.MapNotifications();
         api.MapSettings();
+        api.MapWorkspaceClaim();
         return api;
     }
 }

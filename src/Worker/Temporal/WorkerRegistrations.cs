@@ -24,5 +24,6 @@ public static class WorkerRegistrations
             .AddWorkflow<ReconcilePresetWorkflow>()
             .AddSingletonActivities<ReconcileActivities>()
             .AddWorkflow<InstanceDriftSweepWorkflow>()
-            .AddSingletonActivities<DriftActivities>();
+            .AddSingletonActivities<DriftActivities>()
+            .AddSingletonActivities<ClaimActivities>();
 }

@@ -10,7 +10,7 @@ namespace Lifecycle.Workflows.Instances;
 /// in-memory backoff, so a restart of every process loses no instance and no timer.
 /// </summary>
 [Workflow("Instance")]
-public sealed class InstanceWorkflow
+public sealed partial class InstanceWorkflow
 {
     /// <summary>
     /// Continue-as-new past this many events even if the server has not suggested it. The checks sit where a loop comes

@@ -56,14 +56,14 @@ internal sealed class ApiTestHost : IAsyncDisposable
     /// Starts the API. Without <paramref name="temporal"/> the client is created lazily against a closed port: it is a
     /// real client that only the template-policy fanout would use, and only for claimed workspaces.
     /// </summary>
-    public static async Task<ApiTestHost> StartAsync(NpgsqlDataSource database, ITemporalClient? temporal = null)
+    public static async Task<ApiTestHost> StartAsync(NpgsqlDataSource database, ITemporalClient? temporal = null, string? instanceTaskQueue = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(temporal ?? TemporalClient.CreateLazy(new("127.0.0.1:1")));
         builder.Services.AddSingleton(ProviderCatalog.FromConfiguration(new Dictionary<string, ProviderDefinition>(), "api-tests", ProcessProviderExecutable.Definition()));
-        builder.Services.AddSingleton(new ReconcileSettings());
+        builder.Services.AddSingleton(new ReconcileSettings { InstanceTaskQueue = instanceTaskQueue });
         builder.Services.AddLifecycleApi(new ApiToken(Token, generated: false));
         var app = builder.Build();
         app.MapInstanceReady();

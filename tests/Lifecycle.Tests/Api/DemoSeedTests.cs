@@ -39,7 +39,7 @@ public sealed class DemoSeedTests(PostgresDatabase database) : IClassFixture<Pos
         Assert.Equal("process", template.GetProperty("provider_name").GetString());
         Assert.Contains("template-admin", admin.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         Assert.Contains($"curl -s -H 'Authorization: Bearer {ApiTestHost.Token}' {api.Url.TrimEnd('/')}/api/v1/presets/{state["preset_id"]}", first.Output, StringComparison.Ordinal);
-        Assert.Contains("claim one (coming", first.Output, StringComparison.Ordinal);
+        Assert.Contains($"claim one:\n  curl -s -X POST -H 'Authorization: Bearer {ApiTestHost.Token}' -H 'Content-Type: application/json' {api.Url.TrimEnd('/')}/api/v1/workspaces/claim --data '{{\"preset_id\":\"{state["preset_id"]}\",\"owner_id\":\"{state["admin_id"]}\",\"name\":\"my-workspace\"}}'", first.Output, StringComparison.Ordinal);
         var organizations = await ApiRows.ScalarAsync<long>(database.DataSource, "SELECT count(*) FROM organizations");
 
         var second = await RunSeedAsync();

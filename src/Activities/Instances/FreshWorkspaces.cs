@@ -1,0 +1,159 @@
+using System.Text.Json;
+using Dapper;
+using Lifecycle.Activities.Store;
+using Lifecycle.Workflows.Workspaces;
+using Npgsql;
+
+namespace Lifecycle.Activities.Instances;
+
+/// <summary>What a claim or a fresh workspace is made from: the preset with its template, and the would-be owner.</summary>
+public sealed record ClaimTarget
+{
+    public Guid PresetId { get; init; }
+
+    public Guid TemplateVersionId { get; init; }
+
+    public Guid TemplateId { get; init; }
+
+    public Guid OrganizationId { get; init; }
+
+    public Guid? ActiveVersionId { get; init; }
+
+    public bool TemplateDeleted { get; init; }
+
+    public string ProviderName { get; init; } = "";
+
+    public TimeSpan BootstrapTimeout { get; init; }
+
+    public TimeSpan DefaultTtl { get; init; }
+
+    public bool AllowUserAutostart { get; init; }
+
+    public bool AllowUserAutostop { get; init; }
+
+    public short AutostartAllowedDays { get; init; }
+
+    /// <summary>The template's schedule policy, for validating a requested schedule and TTL.</summary>
+    public TemplateSchedulePolicy Policy => ClaimActivities.Policy(DefaultTtl, AllowUserAutostart, AllowUserAutostop, AutostartAllowedDays);
+}
+
+/// <summary>The would-be owner of a claimed or fresh workspace.</summary>
+public sealed record ClaimOwner(Guid Id, string Status, bool IsSystem, bool HasWorkspaceNamed);
+
+/// <summary>A workspace made fresh for its owner because no prebuild was claimable (spec B30's fallback).</summary>
+public sealed record FreshWorkspace(
+    Guid InstanceId, string Name, string InstanceName, Guid OwnerId, Guid PresetId, Guid TemplateId, string ProviderName,
+    TimeSpan BootstrapTimeout, string? AutostartSchedule, TimeSpan? Ttl, DateTimeOffset? NextStartAt);
+
+/// <summary>
+/// Reads what a claim needs and creates a workspace from scratch: the same rows the reconciler's prebuild creation
+/// inserts (instance row, first <c>start</c> build with the preset's parameters, its pending job) but owned and
+/// initiated by the user, not marked as a prebuild, with the schedule fields of the request — and its audit entry —
+/// in one transaction.
+/// </summary>
+public static class FreshWorkspaces
+{
+    private const string TargetSql = """
+        SELECT p.id AS preset_id, p.template_version_id, t.id AS template_id, t.organization_id, t.active_version_id,
+               t.deleted AS template_deleted, t.provider_name, t.bootstrap_timeout, t.default_ttl, t.allow_user_autostart,
+               t.allow_user_autostop, t.autostart_allowed_days
+        FROM presets p
+        JOIN template_versions tv ON tv.id = p.template_version_id
+        JOIN templates t ON t.id = tv.template_id
+        WHERE p.id = @preset_id
+        """;
+
+    private const string OwnerSql = """
+        SELECT u.id, u.status, u.is_system,
+               EXISTS (SELECT 1 FROM workspaces w WHERE w.owner_id = u.id AND lower(w.name) = lower(@name) AND NOT w.deleted) AS has_workspace_named
+        FROM users u WHERE u.id = @owner_id
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO organization_members (organization_id, user_id) VALUES (@organization_id, @owner_id) ON CONFLICT DO NOTHING;
+
+        INSERT INTO workspaces (id, organization_id, owner_id, template_id, preset_id, name, instance_name, automatic_updates,
+                                provider_name, autostart_schedule, ttl, next_start_at, last_used_at)
+        VALUES (@id, @organization_id, @owner_id, @template_id, @preset_id, @name, @instance_name, 'never',
+                @provider_name, @schedule, @ttl, @next_start_at, now());
+
+        INSERT INTO provisioner_jobs (id, organization_id, type, initiator_id)
+        VALUES (@job_id, @organization_id, 'workspace_build', @owner_id);
+
+        INSERT INTO workspace_builds (id, workspace_id, build_number, template_version_id, template_version_preset_id,
+                                      transition, reason, initiator_id, job_id, is_prebuild, parameters)
+        VALUES (@build_id, @id, 1, @version_id, @preset_id, 'start', 'initiator', @owner_id, @job_id, false,
+                (SELECT coalesce(jsonb_object_agg(pp.name, pp.value), jsonb_build_object())
+                 FROM preset_parameters pp WHERE pp.preset_id = @preset_id));
+
+        INSERT INTO audit_log (user_id, organization_id, action, resource_type, resource_id, resource_target, new_value,
+                               status_code, additional_fields)
+        VALUES (@owner_id, @organization_id, 'create', 'workspace', @id, @name, @new_value::jsonb, 200, @additional::jsonb);
+        """;
+
+    /// <summary>The preset and its template, or null when there is no such preset.</summary>
+    public static async Task<ClaimTarget?> ReadTargetAsync(NpgsqlDataSource dataSource, Guid presetId, CancellationToken cancellationToken = default)
+    {
+        StoreDataSource.ConfigureDapper();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<ClaimTarget>(new CommandDefinition(TargetSql, new { preset_id = presetId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The user, and whether they already have a live workspace of <paramref name="name"/>; null when unknown.</summary>
+    public static async Task<ClaimOwner?> ReadOwnerAsync(NpgsqlDataSource dataSource, Guid ownerId, string name, CancellationToken cancellationToken = default)
+    {
+        StoreDataSource.ConfigureDapper();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<ClaimOwner>(new CommandDefinition(OwnerSql, new { owner_id = ownerId, name }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Inserts the workspace; returns null when the owner took the name meanwhile (the unique index decides).
+    /// <paramref name="settings"/> are the request's schedule fields, already validated against the template.
+    /// </summary>
+    public static async Task<FreshWorkspace?> InsertAsync(
+        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(settings);
+        StoreDataSource.ConfigureDapper();
+        var id = Guid.CreateVersion7();
+        var workspace = new FreshWorkspace(
+            id, name, $"ws-{id:N}", ownerId, target.PresetId, target.TemplateId, target.ProviderName, target.BootstrapTimeout,
+            settings.AutostartSchedule, settings.Ttl, settings.NextStartAt);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                InsertSql,
+                new
+                {
+                    id,
+                    organization_id = target.OrganizationId,
+                    owner_id = ownerId,
+                    template_id = target.TemplateId,
+                    preset_id = target.PresetId,
+                    version_id = target.TemplateVersionId,
+                    name,
+                    instance_name = workspace.InstanceName,
+                    provider_name = target.ProviderName,
+                    schedule = settings.AutostartSchedule,
+                    ttl = settings.Ttl,
+                    next_start_at = settings.NextStartAt,
+                    job_id = Guid.CreateVersion7(),
+                    build_id = Guid.CreateVersion7(),
+                    new_value = JsonSerializer.Serialize(new { owner_id = ownerId, name, preset_id = target.PresetId, autostart_schedule = settings.AutostartSchedule, ttl_ms = (long?)settings.Ttl?.TotalMilliseconds }),
+                    additional = JsonSerializer.Serialize(new { via = "api", claimed_from_prebuild = false }),
+                },
+                transaction,
+                cancellationToken: cancellationToken));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "workspaces_owner_id_name_key")
+        {
+            return null;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return workspace;
+    }
+}
