@@ -45,10 +45,10 @@ public sealed class BasicsTests(TemporalFixture temporal)
     public async Task Unimplemented_rpcs_name_the_method()
     {
         var e = await Assert.ThrowsAsync<Temporalio.Exceptions.RpcException>(() =>
-            temporal.Client.Connection.WorkflowService.ListSchedulesAsync(new ListSchedulesRequest { Namespace = "default" }));
+            temporal.Client.Connection.WorkflowService.ResetWorkflowExecutionAsync(new ResetWorkflowExecutionRequest { Namespace = "default" }));
 
         Assert.Equal(Temporalio.Exceptions.RpcException.StatusCode.Unimplemented, e.Code);
-        Assert.Contains("ListSchedules", e.Message, StringComparison.Ordinal);
+        Assert.Contains("ResetWorkflowExecution", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
