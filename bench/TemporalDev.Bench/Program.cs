@@ -151,6 +151,9 @@ static async Task<(Process Server, TemporalClient Client, TimeSpan Ready)> Launc
         RedirectStandardOutput = true,
         UseShellExecute = false,
     }) ?? throw new InvalidOperationException($"{launcher}: could not start");
+
+    // Drain the server's output: an unread pipe fills up and blocks the server on its next log line.
+    server.BeginOutputReadLine();
     while (true)
     {
         try
