@@ -47,10 +47,10 @@ public static class PersistenceBench
             }.AddWorkflow<OneActivityWorkflow>().AddActivity(BenchActivities.Echo));
             return await worker.ExecuteAsync(async () =>
             {
-                await RunBatchAsync(client, queue, 100, "warmup");
+                await BenchServer.RunOneActivityBatchAsync(client, queue, 100, "warmup");
                 var cpu = CpuTime(server);
                 var clock = Stopwatch.StartNew();
-                await RunBatchAsync(client, queue, workflows, "run");
+                await BenchServer.RunOneActivityBatchAsync(client, queue, workflows, "run");
                 var rate = workflows / clock.Elapsed.TotalSeconds;
                 return (rate, (CpuTime(server) - cpu).TotalMilliseconds / workflows);
             });
@@ -73,19 +73,7 @@ public static class PersistenceBench
             await worker.ExecuteAsync(async () =>
             {
                 var clock = Stopwatch.StartNew();
-                using var gate = new SemaphoreSlim(64);
-                await Task.WhenAll(Enumerable.Range(0, parked).Select(async i =>
-                {
-                    await gate.WaitAsync();
-                    try
-                    {
-                        await client.StartWorkflowAsync((ParkedWorkflow w) => w.RunAsync(), new($"parked-{i}", queue));
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
-                }));
+                await BenchServer.StartParkedAsync(client, queue, parked);
                 while (!await ParkedAsync(client, $"parked-{parked - 1}")) await Task.Delay(200);
                 Console.WriteLine($"{parked} workflows parked on a timer in {clock.Elapsed.TotalSeconds:F1} s (with --db-filename)");
             });
@@ -146,62 +134,9 @@ public static class PersistenceBench
         return $"{(Bytes(db) + Bytes(db + "-wal")) / 1024.0 / 1024.0:F1} MB";
     }
 
-    private static async Task RunBatchAsync(ITemporalClient client, string queue, int count, string prefix)
-    {
-        using var gate = new SemaphoreSlim(100);
-        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+    private static Task<(Process Server, TemporalClient Client, TimeSpan Ready)> LaunchAsync(string launcher, string? db) =>
+        BenchServer.LaunchAsync(launcher, db is null ? [] : ["--db-filename", db], line =>
         {
-            await gate.WaitAsync();
-            try
-            {
-                var id = $"{prefix}-{i}-{Guid.NewGuid():N}";
-                var result = await client.ExecuteWorkflowAsync((OneActivityWorkflow w) => w.RunAsync(id), new(id, queue));
-                if (result != id) throw new InvalidOperationException($"workflow {id} returned {result}");
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-    }
-
-    private static async Task<(Process Server, TemporalClient Client, TimeSpan Ready)> LaunchAsync(string launcher, string? db)
-    {
-        var port = FreePort();
-        var info = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--headless" }) info.ArgumentList.Add(arg);
-        if (db is not null)
-        {
-            info.ArgumentList.Add("--db-filename");
-            info.ArgumentList.Add(db);
-        }
-
-        var clock = Stopwatch.StartNew();
-        var server = Process.Start(info) ?? throw new InvalidOperationException($"{launcher}: could not start");
-        server.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("restored", StringComparison.Ordinal) == true) Console.WriteLine($"  {e.Data}");
-        };
-        server.BeginOutputReadLine();
-        while (true)
-        {
-            try
-            {
-                var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}"));
-                await client.Connection.WorkflowService.GetSystemInfoAsync(new());
-                return (server, client, clock.Elapsed);
-            }
-            catch (Exception) when (clock.Elapsed < TimeSpan.FromSeconds(60) && !server.HasExited)
-            {
-                await Task.Delay(20);
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
+            if (line.Contains("restored", StringComparison.Ordinal)) Console.WriteLine($"  {line}");
+        });
 }

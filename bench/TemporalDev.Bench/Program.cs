@@ -19,7 +19,7 @@ if (args is ["persistence", ..])
 
 if (args is ["visibility", ..])
 {
-    var (server, visibilityClient, _) = await LaunchAsync(FindLauncher(), VisibilityBench.LaunchFlags);
+    var (server, visibilityClient, _) = await BenchServer.LaunchAsync(FindLauncher(), VisibilityBench.LaunchFlags.Split(' '));
     try
     {
         await VisibilityBench.RunAsync(visibilityClient, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000);
@@ -43,7 +43,7 @@ var launcher = FindLauncher();
 var launches = new List<double>();
 for (var i = 0; i < 5; i++)
 {
-    var (server, _, ready) = await LaunchAsync(launcher);
+    var (server, _, ready) = await BenchServer.LaunchAsync(launcher, []);
     launches.Add(ready.TotalMilliseconds);
     server.Kill(entireProcessTree: true);
     await server.WaitForExitAsync();
@@ -53,7 +53,7 @@ launches.Sort();
 Console.WriteLine($"launch -> first GetSystemInfo: median {launches[2]:F0} ms (min {launches[0]:F0}, max {launches[^1]:F0}) over 5 launches");
 
 // 2. Workflows per second with one activity, worker in this process.
-var (dev, client, _) = await LaunchAsync(launcher);
+var (dev, client, _) = await BenchServer.LaunchAsync(launcher, []);
 try
 {
     const string queue = "bench-throughput";
@@ -66,9 +66,9 @@ try
     }.AddWorkflow<OneActivityWorkflow>().AddActivity(BenchActivities.Echo));
     await worker.ExecuteAsync(async () =>
     {
-        await RunBatchAsync(client, queue, 100, "warmup");
+        await BenchServer.RunOneActivityBatchAsync(client, queue, 100, "warmup");
         var clock = Stopwatch.StartNew();
-        await RunBatchAsync(client, queue, workflows, "run");
+        await BenchServer.RunOneActivityBatchAsync(client, queue, workflows, "run");
         clock.Stop();
         Console.WriteLine($"one-activity workflows: {workflows} in {clock.Elapsed.TotalSeconds:F2} s = {workflows / clock.Elapsed.TotalSeconds:F0} workflows/s");
     });
@@ -85,19 +85,7 @@ try
     await parkWorker.ExecuteAsync(async () =>
     {
         var clock = Stopwatch.StartNew();
-        using var gate = new SemaphoreSlim(64);
-        await Task.WhenAll(Enumerable.Range(0, parked).Select(async i =>
-        {
-            await gate.WaitAsync();
-            try
-            {
-                await client.StartWorkflowAsync((ParkedWorkflow w) => w.RunAsync(), new($"parked-{i}", parkQueue));
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
+        await BenchServer.StartParkedAsync(client, parkQueue, parked);
 
         // Parked means the first workflow task ran: wait until every run has a timer.
         var raw = client.Connection.WorkflowService;
@@ -121,60 +109,6 @@ finally
 }
 
 return 0;
-
-static async Task RunBatchAsync(ITemporalClient client, string queue, int count, string prefix)
-{
-    using var gate = new SemaphoreSlim(100);
-    var tasks = Enumerable.Range(0, count).Select(async i =>
-    {
-        await gate.WaitAsync();
-        try
-        {
-            var id = $"{prefix}-{i}-{Guid.NewGuid():N}";
-            var result = await client.ExecuteWorkflowAsync((OneActivityWorkflow w) => w.RunAsync(id), new(id, queue));
-            if (result != id) throw new InvalidOperationException($"workflow {id} returned {result}");
-        }
-        finally
-        {
-            gate.Release();
-        }
-    });
-    await Task.WhenAll(tasks);
-}
-
-static async Task<(Process Server, TemporalClient Client, TimeSpan Ready)> LaunchAsync(string launcher, string flags = "")
-{
-    var port = FreePort();
-    var clock = Stopwatch.StartNew();
-    var server = Process.Start(new ProcessStartInfo(launcher, $"server start-dev --port {port} --headless {flags}")
-    {
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    }) ?? throw new InvalidOperationException($"{launcher}: could not start");
-
-    // Drain the server's output: an unread pipe fills up and blocks the server on its next log line.
-    server.BeginOutputReadLine();
-    while (true)
-    {
-        try
-        {
-            var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}"));
-            await client.Connection.WorkflowService.GetSystemInfoAsync(new());
-            return (server, client, clock.Elapsed);
-        }
-        catch (Exception) when (clock.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(20);
-        }
-    }
-}
-
-static int FreePort()
-{
-    using var socket = new TcpListener(IPAddress.Loopback, 0);
-    socket.Start();
-    return ((IPEndPoint)socket.LocalEndpoint).Port;
-}
 
 static string FindLauncher()
 {
