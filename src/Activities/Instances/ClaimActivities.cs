@@ -22,26 +22,37 @@ public sealed class ClaimActivities(NpgsqlDataSource dataSource, ILogger<ClaimAc
         SELECT w.owner_id, w.organization_id, w.template_id, w.preset_id, w.name, w.deleted, w.ready_at, w.instance_status,
                w.autostart_schedule, w.ttl, w.next_start_at, w.automatic_updates, w.updated_at,
                t.deleted AS template_deleted, t.default_ttl, t.allow_user_autostart, t.allow_user_autostop,
-               t.autostart_allowed_days, now() AS now
+               t.autostart_allowed_days, now() AS now,
+               (SELECT b.transition FROM workspace_builds b WHERE b.workspace_id = w.id
+                ORDER BY b.build_number DESC LIMIT 1) AS latest_transition
         FROM workspaces w JOIN templates t ON t.id = w.template_id
         WHERE w.id = @id
         FOR UPDATE OF w
         """;
 
+    // One statement: the row changes only while the prebuilds user owns it and its latest build is still the start
+    // (a reconciler delete records a delete build under the same row lock first), and the audit entry and the event are
+    // written only when it did. The lock above orders a racing delete; this condition is the guard itself.
     private static readonly string UpdateSql = $"""
-        UPDATE workspaces
-        SET owner_id = @owner_id, name = @name, autostart_schedule = @schedule, ttl = @ttl, next_start_at = @next_start_at,
-            last_used_at = @now, dormant_at = NULL, deleting_at = NULL, updated_at = @now
-        WHERE id = @id AND owner_id = '{SystemUsers.PrebuildsUserId}' AND NOT deleted;
-
-        INSERT INTO audit_log (time, user_id, organization_id, action, resource_type, resource_id, resource_target,
-                               old_value, new_value, status_code, additional_fields, idempotency_key)
-        VALUES (@now, @owner_id, @organization_id, 'claim', 'workspace', @id, @name, @old_value::jsonb, @new_value::jsonb, 200,
-                @additional::jsonb, 'claim/' || @id::text)
-        ON CONFLICT (idempotency_key) DO NOTHING;
-
-        INSERT INTO prebuild_events (preset_id, kind, created_at)
-        SELECT @preset_id, 'claim_succeeded', @now WHERE @preset_id::uuid IS NOT NULL;
+        WITH claimed AS (
+            UPDATE workspaces w
+            SET owner_id = @owner_id, name = @name, autostart_schedule = @schedule, ttl = @ttl, next_start_at = @next_start_at,
+                last_used_at = @now, dormant_at = NULL, deleting_at = NULL, updated_at = @now
+            WHERE w.id = @id AND w.owner_id = '{SystemUsers.PrebuildsUserId}' AND NOT w.deleted
+              AND (SELECT b.transition FROM workspace_builds b WHERE b.workspace_id = w.id
+                   ORDER BY b.build_number DESC LIMIT 1) = 'start'
+            RETURNING w.id),
+        audit AS (
+            INSERT INTO audit_log (time, user_id, organization_id, action, resource_type, resource_id, resource_target,
+                                   old_value, new_value, status_code, additional_fields, idempotency_key)
+            SELECT @now, @owner_id, @organization_id, 'claim', 'workspace', claimed.id, @name, @old_value::jsonb,
+                   @new_value::jsonb, 200, @additional::jsonb, 'claim/' || claimed.id::text
+            FROM claimed
+            ON CONFLICT (idempotency_key) DO NOTHING),
+        event AS (
+            INSERT INTO prebuild_events (preset_id, kind, created_at)
+            SELECT @preset_id, 'claim_succeeded', @now FROM claimed WHERE @preset_id::uuid IS NOT NULL)
+        SELECT count(*)::int FROM claimed;
         """;
 
     private readonly ILogger logger = logger ?? NullLogger<ClaimActivities>.Instance;
@@ -68,6 +79,8 @@ public sealed class ClaimActivities(NpgsqlDataSource dataSource, ILogger<ClaimAc
         }
         if (row.OwnerId != SystemUsers.PrebuildsUserId)
             throw Refuse(ClaimFailures.AlreadyClaimed, $"{what}: already claimed by user {row.OwnerId}");
+        if (row.LatestTransition != "start")
+            throw Refuse(ClaimFailures.NotClaimable, $"{what}: being deleted by the reconciler (latest build {row.LatestTransition ?? "(none)"})");
         if (row.Deleted || row.TemplateDeleted || row.ReadyAt is null || row.InstanceStatus != InstanceStatus.Running.ToText())
             throw Refuse(ClaimFailures.NotClaimable, $"{what}: not a ready prebuild (status {row.InstanceStatus}, ready {(row.ReadyAt is null ? "no" : "yes")}, deleted {row.Deleted || row.TemplateDeleted})");
         if (claim.PresetId is { } wanted && wanted != row.PresetId)
@@ -77,7 +90,7 @@ public sealed class ClaimActivities(NpgsqlDataSource dataSource, ILogger<ClaimAc
         var name = claim.Name.Trim();
         try
         {
-            var changed = await connection.ExecuteAsync(new CommandDefinition(
+            var changed = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
                 UpdateSql,
                 new
                 {
@@ -180,5 +193,7 @@ public sealed class ClaimActivities(NpgsqlDataSource dataSource, ILogger<ClaimAc
         public short AutostartAllowedDays { get; init; }
 
         public DateTimeOffset Now { get; init; }
+
+        public string? LatestTransition { get; init; }
     }
 }

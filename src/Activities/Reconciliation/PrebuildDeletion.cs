@@ -33,10 +33,15 @@ public static class PrebuildDeletion
         FOR UPDATE OF w
         """;
 
+    // Conditional on the owner in the same statement as well as under the row lock: a claim and this delete take the
+    // same lock, and each writes only while its own condition still holds, so at most one of them ever commits.
     private static readonly string RecordSql = $"""
-        WITH job AS (
+        WITH target AS (
+            SELECT w.id FROM workspaces w
+            WHERE w.id = @id AND w.owner_id = {PrebuildSql.PrebuildsUser} AND NOT w.deleted),
+        job AS (
             INSERT INTO provisioner_jobs (id, organization_id, type, initiator_id)
-            VALUES (@job_id, @organization_id, 'workspace_build', {PrebuildSql.PrebuildsUser})
+            SELECT @job_id, @organization_id, 'workspace_build', {PrebuildSql.PrebuildsUser} FROM target
             RETURNING id)
         INSERT INTO workspace_builds (id, workspace_id, build_number, template_version_id, template_version_preset_id,
                                       transition, reason, initiator_id, job_id, is_prebuild)
@@ -59,7 +64,7 @@ public static class PrebuildDeletion
         if (row.Transition == "delete")
             return PrebuildDeleteOutcome.DeleteRecorded; // an earlier attempt recorded it: only the signal is left
 
-        await connection.ExecuteAsync(new CommandDefinition(
+        var recorded = await connection.ExecuteAsync(new CommandDefinition(
             RecordSql,
             new
             {
@@ -73,6 +78,8 @@ public static class PrebuildDeletion
             },
             transaction,
             cancellationToken: cancellationToken));
+        if (recorded == 0)
+            return PrebuildDeleteOutcome.Claimed;
         await transaction.CommitAsync(cancellationToken);
         return PrebuildDeleteOutcome.DeleteRecorded;
     }
