@@ -144,6 +144,25 @@ internal sealed class ReconcileWorkflowKit : IDisposable
         }
     }
 
+    /// <summary>
+    /// Terminates the Instance workflows of the template's instances that still run, so none is left waiting on a timer
+    /// with no worker (it would hold time skipping for every later test on the server).
+    /// </summary>
+    public async Task TerminateInstancesAsync(PrebuildSeed seed)
+    {
+        foreach (var id in await seed.QueryAsync<Guid>("SELECT id FROM workspaces WHERE template_id = @TemplateId", new { seed.TemplateId }))
+        {
+            try
+            {
+                await Temporal.Client.GetWorkflowHandle(WorkflowIds.Instance(id)).TerminateAsync("test done");
+            }
+            catch (Temporalio.Exceptions.RpcException e) when (e.Code == Temporalio.Exceptions.RpcException.StatusCode.NotFound)
+            {
+                // Never started (a seeded row) or already finished.
+            }
+        }
+    }
+
     public void Dispose()
     {
         Metrics.Dispose();
