@@ -50,22 +50,4 @@ public sealed class ReconcileMetricsTests(TemporalFixture temporal, PostgresData
         await activities.ReportPassAsync(new ReconcilePassReport(TimeSpan.FromSeconds(2.5), Paused: true, Presets: 1, PresetsWithWork: 0, Failed: 0));
         Assert.Equal([(2.5, true)], durations);
     }
-
-    private sealed class ScopedMeterFactory : IMeterFactory
-    {
-        private readonly List<Meter> meters = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options.Name, options.Version, options.Tags, this);
-            meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            foreach (var meter in meters)
-                meter.Dispose();
-        }
-    }
 }
