@@ -18,6 +18,10 @@ public static class PrebuildSnapshotReader
     /// <summary>Queries per snapshot (one round trip); independent of the number of presets and instances.</summary>
     public const int StatementCount = 9;
 
+    // The one-preset form narrows every statement to the preset. Unclaimed prebuilds are narrowed on the instance's own
+    // preset first (the partial index's leading column; every writer copies it into the instance's builds), then on the
+    // same derived preset the fleet form groups by, so both forms count exactly the same rows for the preset.
+
     // Creation attempts (B21/B22): the first (start) build of every prebuild the reconciler made for a preset with
     // prebuild configuration on its template's active version (template not deleted). Coder reads the latest build
     // instead, because it leaves failed prebuilds in place; here the Instance workflow deletes a given-up instance
@@ -37,7 +41,8 @@ public static class PrebuildSnapshotReader
               AND NOT t.deleted
               AND b.build_number = 1
               AND b.is_prebuild
-              AND b.initiator_id = {PrebuildSql.PrebuildsUser})
+              AND b.initiator_id = {PrebuildSql.PrebuildsUser}
+              AND {OnePreset("p.id")})
         """;
 
     private static readonly string Sql = $"""
@@ -54,12 +59,14 @@ public static class PrebuildSnapshotReader
         JOIN templates t ON t.id = tv.template_id
         JOIN organizations o ON o.id = t.organization_id
         WHERE p.desired_instances IS NOT NULL
+          AND {OnePreset("p.id")}
         ORDER BY p.id;
 
         SELECT s.id, s.preset_id, s.cron_expression, s.desired_instances
         FROM preset_prebuild_schedules s
         JOIN presets p ON p.id = s.preset_id
         WHERE p.desired_instances IS NOT NULL
+          AND {OnePreset("s.preset_id")}
         ORDER BY s.preset_id, s.id;
 
         SELECT w.id, cp.preset_id, w.created_at, w.ready_at IS NOT NULL AS ready
@@ -77,6 +84,7 @@ public static class PrebuildSnapshotReader
           AND lb.job_status = 'succeeded'
           -- A machine its Instance workflow is deleting, or gave up on, is no longer running whatever its build says.
           AND w.instance_status NOT IN ('error', 'pending_delete', 'pending_force_delete', 'deleting', 'deleted')
+          AND {OnePreset("w.preset_id")} AND {OnePreset("cp.preset_id")}
         ORDER BY w.created_at, w.id;
 
         SELECT lb.preset_id, lb.transition, count(*)::int AS count
@@ -88,6 +96,7 @@ public static class PrebuildSnapshotReader
           AND lb.job_status IN ('pending', 'running')
           AND lb.template_version_id = t.active_version_id
           AND lb.preset_id IS NOT NULL
+          AND {OnePreset("w.preset_id")} AND {OnePreset("lb.preset_id")}
         GROUP BY lb.preset_id, lb.transition;
 
         SELECT b.template_version_preset_id AS preset_id, count(*)::int AS count
@@ -101,6 +110,7 @@ public static class PrebuildSnapshotReader
           AND b.template_version_preset_id IS NOT NULL
           AND b.template_version_id IS DISTINCT FROM t.active_version_id
           AND j.job_status = 'pending' AND j.worker_id IS NULL
+          AND {OnePreset("w.preset_id")} AND {OnePreset("b.template_version_preset_id")}
         GROUP BY b.template_version_preset_id;
 
         WITH {Attempts},
@@ -135,17 +145,26 @@ public static class PrebuildSnapshotReader
         JOIN templates t ON t.id = w.template_id
         JOIN organizations o ON o.id = t.organization_id
         WHERE b.build_number = 1 AND b.is_prebuild AND b.initiator_id = {PrebuildSql.PrebuildsUser} AND NOT t.deleted
+          AND {OnePreset("p.id")}
         GROUP BY t.name, p.name, o.name;
         """;
 
-    /// <summary>Reads the snapshot with the options' lookback and hard limit.</summary>
-    public static async Task<PrebuildSnapshotRead> ReadAsync(NpgsqlDataSource dataSource, PrebuildOptions options, CancellationToken cancellationToken = default)
+    /// <summary>Reads the whole snapshot with the options' lookback and hard limit.</summary>
+    public static Task<PrebuildSnapshotRead> ReadAsync(NpgsqlDataSource dataSource, PrebuildOptions options, CancellationToken cancellationToken = default) =>
+        ReadAsync(dataSource, options, presetId: null, cancellationToken);
+
+    /// <summary>
+    /// Reads the snapshot of one preset: the same statements in the same transaction shape, each narrowed to the preset,
+    /// so <c>read.Snapshot.ForPreset(id)</c> equals the whole snapshot's at the same instant (empty when the preset has no
+    /// prebuild configuration). A null <paramref name="presetId"/> reads every preset.
+    /// </summary>
+    public static async Task<PrebuildSnapshotRead> ReadAsync(NpgsqlDataSource dataSource, PrebuildOptions options, Guid? presetId, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var command = new CommandDefinition(
             Sql,
-            new { lookback = options.BackoffLookback, hard_limit = options.FailureHardLimit },
+            new { lookback = options.BackoffLookback, hard_limit = options.FailureHardLimit, preset_id = presetId },
             transaction,
             cancellationToken: cancellationToken);
         await using var grid = await connection.QueryMultipleAsync(command);
@@ -197,6 +216,8 @@ public static class PrebuildSnapshotReader
         };
         return new PrebuildSnapshotRead(snapshot, settings.ReadAt, totals);
     }
+
+    private static string OnePreset(string column) => $"(@preset_id::uuid IS NULL OR {column} = @preset_id)";
 
     private sealed class SettingsRow
     {

@@ -53,11 +53,12 @@ public static class PresetsEndpoints
 
     /// <summary>
     /// Configuration plus the live state, computed exactly as a reconcile pass would now: the reconciler's snapshot
-    /// reader and its pure state/backoff functions, at the database clock of the read.
+    /// reader in its one-preset form (the pass's statements narrowed to this preset) and its pure state/backoff
+    /// functions, at the database clock of the read.
     /// </summary>
     private static async Task<object> LiveViewAsync(PresetDetails p, NpgsqlDataSource database, PrebuildOptions options, CancellationToken cancellationToken)
     {
-        var read = await PrebuildSnapshotReader.ReadAsync(database, options, cancellationToken);
+        var read = await PrebuildSnapshotReader.ReadAsync(database, options, p.Preset.Id, cancellationToken);
         var inSnapshot = read.Snapshot.Presets.Any(x => x.Id == p.Preset.Id);
         var snapshot = inSnapshot ? read.Snapshot.ForPreset(p.Preset.Id) : null;
         var state = snapshot is null ? new PresetState() : PresetReconciliation.CalculateState(snapshot, read.ReadAt, options);

@@ -232,4 +232,54 @@ public sealed class PrebuildSnapshotTests(PostgresDatabase database) : IClassFix
         Assert.Equal(seed.TemplateId, row.TemplateId);
         Assert.Equal("* 9-18 * * 1-5", read.Snapshot.Schedules.Single(s => s.PresetId == preset).CronExpression);
     }
+
+    [Fact]
+    public async Task The_one_preset_form_reads_for_its_preset_exactly_what_the_fleet_form_reads()
+    {
+        var seed = await PrebuildSeed.TemplateAsync(database.DataSource);
+        var oldPreset = await seed.PresetAsync(desired: 1, name: "old");
+        var oldVersion = seed.ActiveVersionId;
+        await seed.VersionAsync();
+        var busy = await seed.PresetAsync(desired: 4, name: "busy");
+        var quiet = await seed.PresetAsync(desired: 2, name: "quiet");
+        var none = await seed.PresetAsync(desired: null, name: "no-prebuilds");
+        await seed.ExecuteAsync(
+            "UPDATE presets SET scheduling_timezone = 'UTC' WHERE id = @busy; INSERT INTO preset_prebuild_schedules (id, preset_id, cron_expression, desired_instances) VALUES (gen_random_uuid(), @busy, '* 9-17 * * 1-5', 6)",
+            new { busy });
+        var now = DateTimeOffset.UtcNow;
+        var earlier = now.AddMinutes(-10);
+        await seed.InstanceAsync(busy, [Start(Job.Succeeded, earlier)], ready: true);
+        await seed.InstanceAsync(busy, [Start(Job.Succeeded, earlier)], ready: false);
+        await seed.InstanceAsync(busy, [Start(Job.Running, earlier)], instanceStatus: "creating");
+        await seed.InstanceAsync(busy, [Start(Job.Succeeded, earlier), new("delete", Job.Pending)]);
+        // The two newest attempts failed: a backoff row, and the hard limit of 2 reached.
+        await seed.InstanceAsync(busy, [Start(Job.Failed, now.AddMinutes(-2))], instanceStatus: "error");
+        await seed.InstanceAsync(busy, [Start(Job.Failed, now.AddMinutes(-1))], instanceStatus: "error");
+        await seed.InstanceAsync(quiet, [Start(Job.Succeeded)], ready: true);
+        await seed.InstanceAsync(oldPreset, [new("start", Job.Pending, VersionId: oldVersion)], instanceStatus: "pending_create");
+        await seed.InstanceAsync(oldPreset, [Start(Job.Succeeded)], ready: true);
+        var options = Options with { FailureHardLimit = 2 };
+
+        var fleet = await PrebuildSnapshotReader.ReadAsync(database.DataSource, options);
+        foreach (var preset in new[] { busy, quiet, oldPreset })
+        {
+            var one = await PrebuildSnapshotReader.ReadAsync(database.DataSource, options, preset);
+
+            Assert.Equal(Json(fleet.Snapshot.ForPreset(preset)), Json(one.Snapshot.ForPreset(preset)));
+            Assert.Equal([preset], one.Snapshot.Presets.Select(p => p.Id));
+            Assert.All(one.Snapshot.Running, r => Assert.Equal(preset, r.PresetId));
+            Assert.All(one.Snapshot.InProgress, r => Assert.Equal(preset, r.PresetId));
+            Assert.All(one.Snapshot.Pending, r => Assert.Equal(preset, r.PresetId));
+            Assert.All(one.Snapshot.Backoffs, r => Assert.Equal(preset, r.PresetId));
+            Assert.All(one.Snapshot.Schedules, r => Assert.Equal(preset, r.PresetId));
+            Assert.All(one.Snapshot.HardLimitedPresetIds, id => Assert.Equal(preset, id));
+        }
+        // The rows the comparison must have seen, so it cannot pass on empty snapshots.
+        var busyRead = (await PrebuildSnapshotReader.ReadAsync(database.DataSource, options, busy)).Snapshot;
+        Assert.Equal((2, 2, 1, 1, 2, true), (busyRead.Running.Count, busyRead.InProgress.Sum(r => r.Count), busyRead.Schedules.Count, busyRead.Backoffs.Count, busyRead.Backoffs.Single().NumFailed, busyRead.HardLimitedPresetIds.Contains(busy)));
+        Assert.Equal(1, (await PrebuildSnapshotReader.ReadAsync(database.DataSource, options, oldPreset)).Snapshot.Pending.Single().Count);
+        Assert.Empty((await PrebuildSnapshotReader.ReadAsync(database.DataSource, options, none)).Snapshot.Presets);
+    }
+
+    private static string Json(PresetSnapshot snapshot) => System.Text.Json.JsonSerializer.Serialize(snapshot);
 }
