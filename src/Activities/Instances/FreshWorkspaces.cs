@@ -46,10 +46,10 @@ public sealed record FreshWorkspace(
     TimeSpan BootstrapTimeout, string? AutostartSchedule, TimeSpan? Ttl, DateTimeOffset? NextStartAt);
 
 /// <summary>
-/// Reads what a claim needs and creates a workspace from scratch: the same rows the reconciler's prebuild creation
-/// inserts (instance row, first <c>start</c> build with the preset's parameters, its pending job) but owned and
-/// initiated by the user, not marked as a prebuild, with the schedule fields of the request — and its audit entry —
-/// in one transaction.
+/// Reads what a claim needs and creates a workspace from scratch with <see cref="FirstBuildInsert"/>, the insert the
+/// reconciler's prebuild creation uses (instance row, first <c>start</c> build with the preset's parameters, its
+/// pending job), owned and initiated by the user, not marked as a prebuild, with the schedule fields of the request —
+/// and its audit entry — in one transaction.
 /// </summary>
 public static class FreshWorkspaces
 {
@@ -69,23 +69,7 @@ public static class FreshWorkspaces
         FROM users u WHERE u.id = @owner_id
         """;
 
-    private const string InsertSql = """
-        INSERT INTO organization_members (organization_id, user_id) VALUES (@organization_id, @owner_id) ON CONFLICT DO NOTHING;
-
-        INSERT INTO workspaces (id, organization_id, owner_id, template_id, preset_id, name, instance_name, automatic_updates,
-                                provider_name, autostart_schedule, ttl, next_start_at, last_used_at)
-        VALUES (@id, @organization_id, @owner_id, @template_id, @preset_id, @name, @instance_name, 'never',
-                @provider_name, @schedule, @ttl, @next_start_at, now());
-
-        INSERT INTO provisioner_jobs (id, organization_id, type, initiator_id)
-        VALUES (@job_id, @organization_id, 'workspace_build', @owner_id);
-
-        INSERT INTO workspace_builds (id, workspace_id, build_number, template_version_id, template_version_preset_id,
-                                      transition, reason, initiator_id, job_id, is_prebuild, parameters)
-        VALUES (@build_id, @id, 1, @version_id, @preset_id, 'start', 'initiator', @owner_id, @job_id, false,
-                (SELECT coalesce(jsonb_object_agg(pp.name, pp.value), jsonb_build_object())
-                 FROM preset_parameters pp WHERE pp.preset_id = @preset_id));
-
+    private const string AuditSql = """
         INSERT INTO audit_log (user_id, organization_id, action, resource_type, resource_id, resource_target, new_value,
                                status_code, additional_fields)
         VALUES (@owner_id, @organization_id, 'create', 'workspace', @id, @name, @new_value::jsonb, 200, @additional::jsonb);
@@ -125,24 +109,19 @@ public static class FreshWorkspaces
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
+            var owner = new FirstBuildOwner(
+                target.OrganizationId, target.TemplateId, target.PresetId, target.TemplateVersionId, target.ProviderName, ownerId,
+                IsPrebuild: false, settings.AutostartSchedule, settings.Ttl, settings.NextStartAt);
+            await FirstBuildInsert.InsertAsync(
+                connection, transaction, owner, [new FirstBuildKey(id, name, workspace.InstanceName, Guid.CreateVersion7(), Guid.CreateVersion7())], cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
-                InsertSql,
+                AuditSql,
                 new
                 {
                     id,
                     organization_id = target.OrganizationId,
                     owner_id = ownerId,
-                    template_id = target.TemplateId,
-                    preset_id = target.PresetId,
-                    version_id = target.TemplateVersionId,
                     name,
-                    instance_name = workspace.InstanceName,
-                    provider_name = target.ProviderName,
-                    schedule = settings.AutostartSchedule,
-                    ttl = settings.Ttl,
-                    next_start_at = settings.NextStartAt,
-                    job_id = Guid.CreateVersion7(),
-                    build_id = Guid.CreateVersion7(),
                     new_value = JsonSerializer.Serialize(new { owner_id = ownerId, name, preset_id = target.PresetId, autostart_schedule = settings.AutostartSchedule, ttl_ms = (long?)settings.Ttl?.TotalMilliseconds }),
                     additional = JsonSerializer.Serialize(new { via = "api", claimed_from_prebuild = false }),
                 },

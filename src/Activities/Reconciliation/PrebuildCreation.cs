@@ -1,13 +1,16 @@
 using Dapper;
+using Lifecycle.Activities.Instances;
+using Lifecycle.Activities.Store;
 using Lifecycle.Workflows.Reconciliation;
 using Npgsql;
 
 namespace Lifecycle.Activities.Reconciliation;
 
 /// <summary>
-/// Inserts prebuilds (spec B24): the instance row owned by the prebuilds user, its first <c>start</c> build on the
-/// template's active version with the preset's parameters, and that build's pending job — all in one transaction, keyed
-/// by <see cref="PrebuildCreationKey"/> so a retry inserts nothing twice.
+/// Inserts prebuilds (spec B24) with <see cref="FirstBuildInsert"/>: the instance row owned by the prebuilds user, its
+/// first <c>start</c> build (a prebuild build) on the template's active version with the preset's parameters, and that
+/// build's pending job — all in one transaction, keyed by <see cref="PrebuildCreationKey"/> so a retry inserts nothing
+/// twice.
 /// </summary>
 public static class PrebuildCreation
 {
@@ -19,38 +22,6 @@ public static class PrebuildCreation
         JOIN template_versions tv ON tv.id = p.template_version_id
         JOIN templates t ON t.id = tv.template_id
         WHERE p.id = @preset_id
-        """;
-
-    private static readonly string InsertSql = $"""
-        INSERT INTO organization_members (organization_id, user_id)
-        VALUES (@organization_id, {PrebuildSql.PrebuildsUser})
-        ON CONFLICT DO NOTHING;
-
-        WITH input AS (
-            SELECT * FROM unnest(@ids, @names, @job_ids, @build_ids) AS i(id, name, job_id, build_id)),
-        instances AS (
-            INSERT INTO workspaces (id, organization_id, owner_id, template_id, preset_id, name, instance_name,
-                                    automatic_updates, provider_name, last_used_at)
-            SELECT i.id, @organization_id, {PrebuildSql.PrebuildsUser}, @template_id, @preset_id, i.name, i.name,
-                   'never', @provider_name, now()
-            FROM input i
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id),
-        jobs AS (
-            INSERT INTO provisioner_jobs (id, organization_id, type, initiator_id)
-            SELECT i.job_id, @organization_id, 'workspace_build', {PrebuildSql.PrebuildsUser}
-            FROM input i JOIN instances USING (id)
-            RETURNING id),
-        builds AS (
-            INSERT INTO workspace_builds (id, workspace_id, build_number, template_version_id, template_version_preset_id,
-                                          transition, reason, initiator_id, job_id, is_prebuild, parameters)
-            SELECT i.build_id, i.id, 1, @version_id, @preset_id, 'start', 'initiator', {PrebuildSql.PrebuildsUser},
-                   i.job_id, true,
-                   (SELECT coalesce(jsonb_object_agg(pp.name, pp.value), jsonb_build_object())
-                    FROM preset_parameters pp WHERE pp.preset_id = @preset_id)
-            FROM input i JOIN jobs ON jobs.id = i.job_id
-            RETURNING workspace_id)
-        SELECT workspace_id FROM builds;
         """;
 
     /// <summary>Inserts the prebuilds of the request's keys; refuses (inserting nothing) when the preset can no longer have prebuilds.</summary>
@@ -73,22 +44,15 @@ public static class PrebuildCreation
         var keys = Enumerable.Range(request.FirstIndex, request.Count)
             .Select(index => new PrebuildCreationKey(request.PassId, request.PresetId, index))
             .ToList();
-        var inserted = (await connection.QueryAsync<Guid>(new CommandDefinition(
-            InsertSql,
-            new
-            {
-                ids = keys.Select(k => k.InstanceId).ToArray(),
-                names = keys.Select(k => k.InstanceName).ToArray(),
-                job_ids = keys.Select(k => k.JobId).ToArray(),
-                build_ids = keys.Select(k => k.BuildId).ToArray(),
-                organization_id = preset.OrganizationId,
-                template_id = preset.TemplateId,
-                preset_id = preset.PresetId,
-                version_id = preset.ActiveVersionId,
-                provider_name = preset.ProviderName,
-            },
+        var owner = new FirstBuildOwner(
+            preset.OrganizationId, preset.TemplateId, preset.PresetId, preset.TemplateVersionId, preset.ProviderName,
+            SystemUsers.PrebuildsUserId, IsPrebuild: true);
+        var inserted = await FirstBuildInsert.InsertAsync(
+            connection,
             transaction,
-            cancellationToken: cancellationToken))).ToHashSet();
+            owner,
+            [.. keys.Select(k => new FirstBuildKey(k.InstanceId, k.InstanceName, k.InstanceName, k.JobId, k.BuildId))],
+            cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         return new InsertPrebuildsResult(
