@@ -16,8 +16,7 @@ public sealed class PresetCatalog(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(
             """
-            SELECT p.*, t.id AS template_id, t.name AS template_name, tv.name AS version_name,
-                   t.active_version_id IS NOT DISTINCT FROM p.template_version_id AS on_active_version
+            SELECT p.*, t.id AS template_id, t.name AS template_name, tv.name AS version_name, t.active_version_id
             FROM presets p
             JOIN template_versions tv ON tv.id = p.template_version_id
             JOIN templates t ON t.id = tv.template_id
@@ -27,25 +26,12 @@ public sealed class PresetCatalog(NpgsqlDataSource dataSource)
             """,
             new { id },
             cancellationToken: cancellationToken));
-        var head = await grid.ReadSingleOrDefaultAsync<PresetHead>();
+        var preset = await grid.ReadSingleOrDefaultAsync<PresetWithTemplateRow>();
         var parameters = (await grid.ReadAsync<PresetParameterRow>()).ToList();
         var schedules = (await grid.ReadAsync<PresetPrebuildScheduleRow>()).ToList();
-        if (head is null)
-            return null;
-        var row = new PresetRow
-        {
-            Id = head.Id,
-            TemplateVersionId = head.TemplateVersionId,
-            Name = head.Name,
-            DesiredInstances = head.DesiredInstances,
-            InvalidateAfterSecs = head.InvalidateAfterSecs,
-            SchedulingTimezone = head.SchedulingTimezone,
-            PrebuildStatus = head.PrebuildStatus,
-            LastInvalidatedAt = head.LastInvalidatedAt,
-            FailureLimitResetAt = head.FailureLimitResetAt,
-            CreatedAt = head.CreatedAt,
-        };
-        return new PresetDetails(row, head.TemplateId, head.TemplateName, head.VersionName, parameters, schedules, head.OnActiveVersion);
+        return preset is null
+            ? null
+            : new PresetDetails(preset, preset.TemplateId, preset.TemplateName, preset.VersionName, parameters, schedules, preset.OnActiveVersion);
     }
 
     /// <summary>
@@ -91,35 +77,4 @@ public sealed class PresetCatalog(NpgsqlDataSource dataSource)
                 new { before.LastInvalidatedAt }, new { after.LastInvalidatedAt }, cancellationToken);
             return after;
         }, cancellationToken);
-
-    private sealed class PresetHead
-    {
-        public Guid Id { get; init; }
-
-        public Guid TemplateVersionId { get; init; }
-
-        public string Name { get; init; } = "";
-
-        public int? DesiredInstances { get; init; }
-
-        public int InvalidateAfterSecs { get; init; }
-
-        public string SchedulingTimezone { get; init; } = "";
-
-        public string PrebuildStatus { get; init; } = "";
-
-        public DateTimeOffset? LastInvalidatedAt { get; init; }
-
-        public DateTimeOffset? FailureLimitResetAt { get; init; }
-
-        public DateTimeOffset CreatedAt { get; init; }
-
-        public Guid TemplateId { get; init; }
-
-        public string TemplateName { get; init; } = "";
-
-        public string VersionName { get; init; } = "";
-
-        public bool OnActiveVersion { get; init; }
-    }
 }

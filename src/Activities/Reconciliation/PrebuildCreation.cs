@@ -1,6 +1,7 @@
 using Dapper;
 using Lifecycle.Activities.Instances;
 using Lifecycle.Activities.Store;
+using Lifecycle.Activities.Store.Rows;
 using Lifecycle.Workflows.Reconciliation;
 using Npgsql;
 
@@ -15,9 +16,8 @@ namespace Lifecycle.Activities.Reconciliation;
 public static class PrebuildCreation
 {
     private const string PresetSql = """
-        SELECT p.id AS preset_id, p.template_version_id, t.id AS template_id, t.organization_id, t.active_version_id,
-               t.deleted AS template_deleted, t.deprecated <> '' AS template_deprecated, t.provider_name,
-               t.bootstrap_timeout, p.desired_instances
+        SELECT p.*, t.id AS template_id, t.organization_id, t.active_version_id, t.deleted AS template_deleted,
+               t.deprecated <> '' AS template_deprecated, t.provider_name, t.bootstrap_timeout
         FROM presets p
         JOIN template_versions tv ON tv.id = p.template_version_id
         JOIN templates t ON t.id = tv.template_id
@@ -34,7 +34,7 @@ public static class PrebuildCreation
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var preset = await connection.QuerySingleOrDefaultAsync<PresetRow>(new CommandDefinition(
+        var preset = await connection.QuerySingleOrDefaultAsync<PresetWithTemplateRow>(new CommandDefinition(
             PresetSql, new { preset_id = request.PresetId }, transaction, cancellationToken: cancellationToken))
             ?? throw new PrebuildPresetMissingException(request.PresetId);
 
@@ -45,7 +45,7 @@ public static class PrebuildCreation
             .Select(index => new PrebuildCreationKey(request.PassId, request.PresetId, index))
             .ToList();
         var owner = new FirstBuildOwner(
-            preset.OrganizationId, preset.TemplateId, preset.PresetId, preset.TemplateVersionId, preset.ProviderName,
+            preset.OrganizationId, preset.TemplateId, preset.Id, preset.TemplateVersionId, preset.ProviderName,
             SystemUsers.PrebuildsUserId, IsPrebuild: true);
         var inserted = await FirstBuildInsert.InsertAsync(
             connection,
@@ -61,14 +61,14 @@ public static class PrebuildCreation
                 k.InstanceId,
                 k.InstanceName,
                 preset.ProviderName,
-                preset.PresetId,
+                preset.Id,
                 preset.TemplateId,
                 preset.BootstrapTimeout,
                 inserted.Contains(k.InstanceId))),
         ]);
     }
 
-    private static string? Refusal(PresetRow preset)
+    private static string? Refusal(PresetWithTemplateRow preset)
     {
         if (preset.DesiredInstances is null)
             return "has no prebuild configuration any more";
@@ -76,32 +76,9 @@ public static class PrebuildCreation
             return "its template is deleted";
         if (preset.TemplateDeprecated)
             return "its template is deprecated";
-        if (preset.ActiveVersionId != preset.TemplateVersionId)
+        if (!preset.OnActiveVersion)
             return $"its version {preset.TemplateVersionId} is not the template's active version {preset.ActiveVersionId?.ToString() ?? "(none)"}";
         return null;
-    }
-
-    private sealed class PresetRow
-    {
-        public Guid PresetId { get; init; }
-
-        public Guid TemplateVersionId { get; init; }
-
-        public Guid TemplateId { get; init; }
-
-        public Guid OrganizationId { get; init; }
-
-        public Guid? ActiveVersionId { get; init; }
-
-        public bool TemplateDeleted { get; init; }
-
-        public bool TemplateDeprecated { get; init; }
-
-        public string ProviderName { get; init; } = "";
-
-        public TimeSpan BootstrapTimeout { get; init; }
-
-        public int? DesiredInstances { get; init; }
     }
 }
 

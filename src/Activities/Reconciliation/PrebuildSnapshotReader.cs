@@ -1,6 +1,7 @@
 using System.Data;
 using Dapper;
 using Lifecycle.Activities.Store;
+using Lifecycle.Activities.Store.Rows;
 using Lifecycle.Workflows.Prebuilds;
 using Npgsql;
 
@@ -50,10 +51,8 @@ public static class PrebuildSnapshotReader
 
         SELECT reconciliation_paused, now() AS read_at FROM global_settings;
 
-        SELECT p.id, tv.template_id, p.template_version_id, p.name, t.name AS template_name, o.name AS organization_name,
-               p.desired_instances, coalesce(t.active_version_id = p.template_version_id, false) AS using_active_version,
-               t.deleted AS template_deleted, t.deprecated <> '' AS template_deprecated, p.invalidate_after_secs,
-               p.last_invalidated_at, p.scheduling_timezone, p.prebuild_status, p.failure_limit_reset_at
+        SELECT p.*, tv.template_id, t.name AS template_name, o.name AS organization_name, t.active_version_id,
+               t.deleted AS template_deleted, t.deprecated <> '' AS template_deprecated
         FROM presets p
         JOIN template_versions tv ON tv.id = p.template_version_id
         JOIN templates t ON t.id = tv.template_id
@@ -169,7 +168,7 @@ public static class PrebuildSnapshotReader
             cancellationToken: cancellationToken);
         await using var grid = await connection.QueryMultipleAsync(command);
         var settings = await grid.ReadSingleAsync<SettingsRow>();
-        var presets = (await grid.ReadAsync<PresetRow>()).Select(r => r.ToPreset()).ToList();
+        var presets = (await grid.ReadAsync<PresetWithTemplateRow>()).Select(ToPreset).ToList();
         var schedules = (await grid.ReadAsync<ScheduleRow>()).Select(r => new PrebuildSchedule
         {
             Id = r.Id,
@@ -226,57 +225,24 @@ public static class PrebuildSnapshotReader
         public DateTimeOffset ReadAt { get; init; }
     }
 
-    private sealed class PresetRow
+    private static PrebuildPreset ToPreset(PresetWithTemplateRow row) => new()
     {
-        public Guid Id { get; init; }
-
-        public Guid TemplateId { get; init; }
-
-        public Guid TemplateVersionId { get; init; }
-
-        public string Name { get; init; } = "";
-
-        public string TemplateName { get; init; } = "";
-
-        public string OrganizationName { get; init; } = "";
-
-        public int? DesiredInstances { get; init; }
-
-        public bool UsingActiveVersion { get; init; }
-
-        public bool TemplateDeleted { get; init; }
-
-        public bool TemplateDeprecated { get; init; }
-
-        public int InvalidateAfterSecs { get; init; }
-
-        public DateTimeOffset? LastInvalidatedAt { get; init; }
-
-        public string SchedulingTimezone { get; init; } = "";
-
-        public string PrebuildStatus { get; init; } = "healthy";
-
-        public DateTimeOffset? FailureLimitResetAt { get; init; }
-
-        public PrebuildPreset ToPreset() => new()
-        {
-            Id = Id,
-            TemplateId = TemplateId,
-            TemplateVersionId = TemplateVersionId,
-            Name = Name,
-            TemplateName = TemplateName,
-            OrganizationName = OrganizationName,
-            DesiredInstances = DesiredInstances,
-            UsingActiveVersion = UsingActiveVersion,
-            TemplateDeleted = TemplateDeleted,
-            TemplateDeprecated = TemplateDeprecated,
-            InvalidateAfterSeconds = InvalidateAfterSecs,
-            LastInvalidatedAt = LastInvalidatedAt,
-            SchedulingTimeZone = SchedulingTimezone,
-            Status = StoredText.Parse<PrebuildStatus>(PrebuildStatus),
-            FailureLimitResetAt = FailureLimitResetAt,
-        };
-    }
+        Id = row.Id,
+        TemplateId = row.TemplateId,
+        TemplateVersionId = row.TemplateVersionId,
+        Name = row.Name,
+        TemplateName = row.TemplateName,
+        OrganizationName = row.OrganizationName,
+        DesiredInstances = row.DesiredInstances,
+        UsingActiveVersion = row.OnActiveVersion,
+        TemplateDeleted = row.TemplateDeleted,
+        TemplateDeprecated = row.TemplateDeprecated,
+        InvalidateAfterSeconds = row.InvalidateAfterSecs,
+        LastInvalidatedAt = row.LastInvalidatedAt,
+        SchedulingTimeZone = row.SchedulingTimezone,
+        Status = StoredText.Parse<PrebuildStatus>(row.PrebuildStatus),
+        FailureLimitResetAt = row.FailureLimitResetAt,
+    };
 
     private sealed class ScheduleRow
     {

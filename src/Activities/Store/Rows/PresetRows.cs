@@ -1,7 +1,7 @@
 namespace Lifecycle.Activities.Store.Rows;
 
 /// <summary>A row of <c>presets</c>: a named set of parameter values and how many prebuilds of it to keep.</summary>
-public sealed record PresetRow
+public record PresetRow
 {
     public Guid Id { get; init; }
 
@@ -25,6 +25,39 @@ public sealed record PresetRow
     public DateTimeOffset? FailureLimitResetAt { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>
+/// A <c>presets</c> row read with the facts of its version, template and organization that decide what may be done
+/// with it: the one shape the catalog, the prebuild insert and the reconcile snapshot read a preset in (each query
+/// selects <c>p.*</c> and the template columns it needs; the rest keep their defaults).
+/// </summary>
+public sealed record PresetWithTemplateRow : PresetRow
+{
+    public Guid TemplateId { get; init; }
+
+    public string TemplateName { get; init; } = "";
+
+    public string VersionName { get; init; } = "";
+
+    public Guid OrganizationId { get; init; }
+
+    public string OrganizationName { get; init; } = "";
+
+    /// <summary>The template's active version; null while it has none.</summary>
+    public Guid? ActiveVersionId { get; init; }
+
+    public bool TemplateDeleted { get; init; }
+
+    /// <summary>The template's deprecation message is not empty.</summary>
+    public bool TemplateDeprecated { get; init; }
+
+    public string ProviderName { get; init; } = "";
+
+    public TimeSpan BootstrapTimeout { get; init; }
+
+    /// <summary>The preset belongs to its template's active version.</summary>
+    public bool OnActiveVersion => ActiveVersionId == TemplateVersionId;
 }
 
 /// <summary>A row of <c>preset_parameters</c>.</summary>
