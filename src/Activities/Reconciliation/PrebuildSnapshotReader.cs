@@ -200,6 +200,8 @@ public static class PrebuildSnapshotReader
         var totals = (await grid.ReadAsync<TotalsRow>())
             .Select(r => new PresetTotals(new PresetLabels(r.TemplateName, r.PresetName, r.OrganizationName), r.Created, r.Failed, r.Claimed))
             .ToList();
+        if (!grid.IsConsumed)
+            throw new InvalidOperationException($"prebuild snapshot: the batch returned more than the {StatementCount} result sets read");
         await transaction.CommitAsync(cancellationToken);
 
         var snapshot = new GlobalSnapshot
