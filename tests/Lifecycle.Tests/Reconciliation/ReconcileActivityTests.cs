@@ -82,6 +82,28 @@ public sealed class ReconcileActivityTests(TemporalFixture temporal, PostgresDat
     }
 
     [Fact]
+    public async Task A_preset_at_the_hard_failure_limit_reads_1_on_the_hard_limited_gauge_and_a_reset_clears_it()
+    {
+        using var metrics = new PrebuildMetrics();
+        var activities = new ReconcileActivities(database.DataSource, temporal.Client, metrics, new ReconcileSettings());
+        var seed = await PrebuildSeed.TemplateAsync(database.DataSource);
+        var preset = await seed.PresetAsync(desired: 1, name: "limited");
+        for (var i = 3; i >= 1; i--)
+            await seed.InstanceAsync(preset, [new("start", Job.Failed, DateTimeOffset.UtcNow.AddMinutes(-i))], instanceStatus: "error");
+
+        await new ActivityEnvironment().RunAsync(() => activities.ReadSnapshotAsync(new PrebuildSnapshotRequest()));
+        var limited = Collect(metrics, $"tpl-{seed.TemplateId}", "limited");
+        await seed.ExecuteAsync("UPDATE presets SET prebuild_status = 'healthy', failure_limit_reset_at = now() WHERE id = @preset", new { preset });
+        await new ActivityEnvironment().RunAsync(() => activities.ReadSnapshotAsync(new PrebuildSnapshotRequest()));
+        var reset = Collect(metrics, $"tpl-{seed.TemplateId}", "limited");
+
+        Assert.Equal(1, limited["coderd_prebuilt_workspaces_preset_hard_limited"]);
+        Assert.Equal(3, limited["coderd_prebuilt_workspaces_failed_total"]);
+        Assert.False(reset.ContainsKey("coderd_prebuilt_workspaces_preset_hard_limited"));
+        Assert.Equal(1, reset["coderd_prebuilt_workspaces_desired"]);
+    }
+
+    [Fact]
     public async Task The_pass_carries_only_presets_with_work_and_the_workflow_decides_them_exactly_as_the_activity()
     {
         using var metrics = new PrebuildMetrics();
