@@ -1,12 +1,18 @@
 using System.Runtime.Versioning;
+using Lifecycle.Activities.Reconciliation;
 using Lifecycle.Testing.Postgres;
 using Lifecycle.Testing.Temporal;
 using Lifecycle.Workflows;
+using Lifecycle.Workflows.Prebuilds;
 using Xunit;
 
 namespace Lifecycle.Tests.Reconciliation;
 
-/// <summary>A pass over presets whose stored schedules cannot be used still reconciles every preset (spec B6).</summary>
+/// <summary>
+/// A pass over presets whose stored schedules cannot be used still reconciles every preset (spec B6). The API refuses
+/// such input where it enters (<c>TemplateVersionsApiTests</c>); a row written to the database directly reaches the
+/// reconciler, which falls back to the base count and says why in the preset's state (<c>desired_problem</c>).
+/// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class ReconcileBadInputTests(TemporalFixture temporal, PostgresDatabase database)
     : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
@@ -33,6 +39,11 @@ public sealed class ReconcileBadInputTests(TemporalFixture temporal, PostgresDat
             Assert.Contains(WorkflowIds.Preset(healthy), children);
             Assert.Single(await kit.LiveInstancesAsync(seed, broken));
             Assert.Equal(2, (await kit.LiveInstancesAsync(seed, healthy)).Count);
+            var read = await PrebuildSnapshotReader.ReadAsync(database.DataSource, PrebuildOptions.Default, broken);
+            var state = PresetReconciliation.CalculateState(read.Snapshot.ForPreset(broken), read.ReadAt, PrebuildOptions.Default);
+            Assert.Equal(1, state.Desired);
+            Assert.Contains("Mars/Olympus_Mons", state.DesiredProblem, StringComparison.Ordinal);
+            await kit.TerminateInstancesAsync(seed);
         });
     }
 }
