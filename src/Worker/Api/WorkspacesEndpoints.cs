@@ -150,14 +150,17 @@ public static class WorkspacesEndpoints
     /// <summary>The workflow names the field in its own words (<c>ttl</c>); the answer uses the request's (<c>ttl_ms</c>).</summary>
     private static IResult BadRequest(ApplicationFailureException failure)
     {
-        var field = failure.Details.Count > 0 ? failure.Details.ElementAt<string>(0) : "body";
-        field = field switch
+        var named = failure.Details.Count > 0 ? failure.Details.ElementAt<string>(0) : "body";
+        var field = named switch
         {
             "ttl" => "ttl_ms",
             "initiator" => "initiator_id",
-            _ => field,
+            _ => named,
         };
-        var problem = failure.Message.StartsWith($"{field}: ", StringComparison.Ordinal) ? failure.Message[(field.Length + 2)..] : failure.Message;
+
+        // "workspace 7f…: ttl: must be at least 1 minute" → "ttl_ms: workspace 7f…: must be at least 1 minute".
+        var at = failure.Message.IndexOf($"{named}: ", StringComparison.Ordinal);
+        var problem = at < 0 ? failure.Message : failure.Message.Remove(at, named.Length + 2);
         return ApiJson.Problem(StatusCodes.Status400BadRequest, $"{field}: {problem}", field);
     }
 }

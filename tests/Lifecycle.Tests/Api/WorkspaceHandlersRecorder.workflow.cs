@@ -107,7 +107,7 @@ public sealed class WorkspaceHandlersRecorder
     private WorkspaceView Answer(Workflows.Workspaces.BuildTransition transition, string? schedule, TimeSpan? ttl)
     {
         if (script.FailWith is { } type)
-            throw new ApplicationFailureException($"{script.FailField ?? "workspace"}: refused as scripted", errorType: type, details: script.FailField is null ? [] : [script.FailField]);
+            throw new ApplicationFailureException($"workspace {script.InstanceId}: {(script.FailField is null ? string.Empty : $"{script.FailField}: ")}refused as scripted", errorType: type, details: script.FailField is null ? [] : [script.FailField]);
         return new WorkspaceView
         {
             InstanceId = script.InstanceId,

@@ -167,6 +167,8 @@ public sealed class WorkspacesApiTests(WallClockTemporalFixture temporal, Postgr
             Assert.True((int)answer.Status == status, answer.ToString());
             Assert.Equal(field.Length == 0 ? null : field, answer.Field);
             Assert.Contains("refused as scripted", answer.Error, StringComparison.Ordinal);
+            if (status == 400)
+                Assert.Equal($"{field}: workspace {workspace}: refused as scripted", answer.Error);
         });
 
     [Theory]
