@@ -15,6 +15,9 @@ namespace Lifecycle.Activities.Workspaces;
 public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore instances, ProviderCatalog providers, ILogger<WorkspaceActivities>? logger = null)
     : IWorkspaceActivities
 {
+    /// <summary>How often a provider call in flight reports the worker alive (the workflow allows 30 s between reports).</summary>
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
     private readonly ILogger logger = logger ?? NullLogger<WorkspaceActivities>.Instance;
 
     /// <inheritdoc/>
@@ -80,16 +83,36 @@ public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore inst
         var target = string.IsNullOrEmpty(request.ProviderId) ? spec?.ProviderId ?? request.Name : request.ProviderId;
         try
         {
-            if (request.Start)
-                await provider.StartInstanceAsync(target, pool, CancellationToken());
-            else
-                await provider.StopInstanceAsync(target, pool, CancellationToken());
+            var call = request.Start
+                ? provider.StartInstanceAsync(target, pool, CancellationToken())
+                : provider.StopInstanceAsync(target, pool, CancellationToken());
+            await WithHeartbeatAsync(call);
             return new MachinePowerResult(true, null);
         }
         catch (ProviderException e)
         {
             logger.LogWarning("{Subject} failed: {Fault}", subject, e.Message);
             return new MachinePowerResult(false, $"{subject}: {e.Message}");
+        }
+    }
+
+    /// <summary>Reports the worker alive while the provider works (a stop may wait out its grace period).</summary>
+    private static async Task WithHeartbeatAsync(Task call)
+    {
+        if (!ActivityExecutionContext.HasCurrent)
+        {
+            await call;
+            return;
+        }
+        var context = ActivityExecutionContext.Current;
+        while (true)
+        {
+            context.Heartbeat();
+            if (await Task.WhenAny(call, Task.Delay(HeartbeatInterval, context.CancellationToken)) == call)
+            {
+                await call;
+                return;
+            }
         }
     }
 

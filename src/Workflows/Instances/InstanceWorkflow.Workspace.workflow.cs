@@ -94,6 +94,7 @@ public sealed partial class InstanceWorkflow
     {
         templatePolicyChanged = true;
         workspaceStale = true;
+        blockedUntil = null;
         return Task.CompletedTask;
     }
 
@@ -102,6 +103,7 @@ public sealed partial class InstanceWorkflow
     public Task OwnerStatusChangedAsync()
     {
         workspaceStale = true;
+        blockedUntil = null;
         return Task.CompletedTask;
     }
 
@@ -229,7 +231,6 @@ public sealed partial class InstanceWorkflow
         }
         workspace = snapshot;
         ownerId = snapshot.OwnerId;
-        blockedUntil = null;
         return true;
     }
 
@@ -364,6 +365,8 @@ public sealed partial class InstanceWorkflow
 
     private async Task ServeAsync(WorkspaceCommand command)
     {
+        // A person acting on the workspace changes what the rules see: a refused action may be tried again at once.
+        blockedUntil = null;
         try
         {
             if (command.Schedule is { } change)

@@ -47,6 +47,9 @@ internal sealed class WorkspaceKit : IAsyncDisposable
 
     public WorkflowHandle<InstanceWorkflow> Handle(Guid id) => Claims.Handle(id);
 
+    /// <summary>Terminates the workflow of <paramref name="id"/> when the test ends.</summary>
+    public void Track(Guid id) => started.Add(id);
+
     /// <summary>Sets template policy columns (e.g. <c>time_til_dormant = '1 hour'</c>).</summary>
     public async Task TemplateAsync(string assignments)
     {
