@@ -25,5 +25,6 @@ public static class WorkerRegistrations
             .AddSingletonActivities<ReconcileActivities>()
             .AddWorkflow<InstanceDriftSweepWorkflow>()
             .AddSingletonActivities<DriftActivities>()
-            .AddSingletonActivities<ClaimActivities>();
+            .AddSingletonActivities<ClaimActivities>()
+            .AddSingletonActivities<Lifecycle.Activities.Workspaces.WorkspaceActivities>();
 }
