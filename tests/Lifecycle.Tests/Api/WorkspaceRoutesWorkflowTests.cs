@@ -62,7 +62,8 @@ public sealed class WorkspaceRoutesWorkflowTests(TemporalFixture temporal, Postg
 
             Assert.True(stop.Status == HttpStatusCode.OK, stop.ToString());
             Assert.Equal(workspace, stop.Id);
-            Assert.Equal("stop", stop.Body.GetProperty("latest_build").GetProperty("transition").GetString());
+            Assert.Equal("workspace", stop.Body.GetProperty("phase").GetString());
+            Assert.Equal((3, "stop"), (stop.Body.GetProperty("latest_build").GetProperty("build_number").GetInt32(), stop.Body.GetProperty("latest_build").GetProperty("transition").GetString()));
             var stopped = await SettledAsync(workspace, 3);
             Assert.Equal(("stop", "initiator", owner), Build(stopped));
             Assert.Equal("stopped", stopped.GetProperty("status").GetString());
