@@ -140,6 +140,31 @@ public sealed class WorkspaceRoutesWorkflowTests(TemporalFixture temporal, Postg
         });
 
     [Fact]
+    public Task While_the_workspace_is_being_deleted_the_workflow_refuses_start_stop_and_schedule_with_409() =>
+        kit.Worker.ExecuteAsync(async () =>
+        {
+            var (workspace, _) = await ClaimedAsync();
+            // Every delete fails, so the workflow stays in its delete backoff for the rest of the test.
+            kit.Machines.Control("DELETE_FAIL=-1");
+
+            var delete = await api.PostAsync($"/api/v1/workspaces/{workspace}/delete", null);
+            var start = await api.PostAsync($"/api/v1/workspaces/{workspace}/start", null);
+            var stop = await api.PostAsync($"/api/v1/workspaces/{workspace}/stop", null);
+            var schedule = await api.PutAsync($"/api/v1/workspaces/{workspace}/schedule", new { ttl_ms = 3_600_000 });
+
+            Assert.True(delete.Status == HttpStatusCode.Accepted, delete.ToString());
+            foreach (var answer in new[] { start, stop, schedule })
+            {
+                Assert.True(answer.Status == HttpStatusCode.Conflict, answer.ToString());
+                Assert.Equal("id", answer.Field);
+                Assert.Contains("deleted", answer.Error, StringComparison.Ordinal);
+            }
+            var stored = (await api.GetAsync($"/api/v1/workspaces/{workspace}")).Body;
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, stored.GetProperty("ttl_ms").ValueKind);
+            await kit.Handle(workspace).TerminateAsync("test done: its deletes fail on purpose");
+        });
+
+    [Fact]
     public Task Suspending_the_owner_through_the_api_stops_their_running_workspace() =>
         kit.Worker.ExecuteAsync(async () =>
         {
