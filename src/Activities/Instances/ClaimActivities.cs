@@ -86,6 +86,9 @@ public sealed class ClaimActivities(NpgsqlDataSource dataSource, ILogger<ClaimAc
         if (claim.PresetId is { } wanted && wanted != row.PresetId)
             throw Refuse(ClaimFailures.NotClaimable, $"{what}: belongs to preset {row.PresetId}, not {wanted}");
 
+        // The workflow's clock, so the workspace's rules compare times taken on one clock.
+        if (request.At is { } at)
+            row = row with { Now = at };
         var settings = Settings(row, claim, what);
         var name = claim.Name.Trim();
         try

@@ -21,6 +21,8 @@ public static class InstanceActivitiesServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InstanceActivityOptions>, InstanceActivityOptionsValidator>());
         services.TryAddSingleton<InstanceStore>();
         services.TryAddSingleton<InstanceActivities>();
+        services.TryAddSingleton<Workspaces.WorkspaceStore>();
+        services.TryAddSingleton<Workspaces.WorkspaceActivities>();
         return services;
     }
 

@@ -95,7 +95,7 @@ public sealed partial class InstanceStore
             var from = ParseStatus(changed.FromStatus);
             await WriteBuildRowsAsync(connection, tx, transition, workerId, cancellationToken);
             await AuditAsync(connection, tx, changed, from, transition, cancellationToken);
-            result = new InstanceTransitionResult(Applied: true, From: from);
+            result = new InstanceTransitionResult(Applied: true, From: from) { IsWorkspace = changed.OwnerId != SystemUsers.PrebuildsUserId };
         }
         else
         {
@@ -146,6 +146,7 @@ public sealed partial class InstanceStore
             return new InstanceTransitionResult(Applied: false, From: null, Refusal: $"instance {transition.InstanceId} is not in the store");
         }
         var status = ParseStatus(current.InstanceStatus);
+        var isWorkspace = current.OwnerId != SystemUsers.PrebuildsUserId;
         if (status == transition.To)
         {
             if (transition.Ready && !current.IsReady)
@@ -157,15 +158,15 @@ public sealed partial class InstanceStore
                     tx,
                     cancellationToken: cancellationToken));
                 await AuditAsync(connection, tx, current, status, transition, cancellationToken);
-                return new InstanceTransitionResult(Applied: true, From: status);
+                return new InstanceTransitionResult(Applied: true, From: status) { IsWorkspace = isWorkspace };
             }
-            return new InstanceTransitionResult(Applied: false, From: status);
+            return new InstanceTransitionResult(Applied: false, From: status) { IsWorkspace = isWorkspace };
         }
         var verdict = InstanceTransitions.Check(status, transition.To);
         var reason = verdict.IsAllowed
             ? $"instance status cannot change from {status.ToText()} to {transition.To.ToText()}: {status.ToText()} is final"
             : verdict.Reason;
-        return new InstanceTransitionResult(Applied: false, From: status, Refusal: $"instance {transition.InstanceId}: {reason}");
+        return new InstanceTransitionResult(Applied: false, From: status, Refusal: $"instance {transition.InstanceId}: {reason}") { IsWorkspace = isWorkspace };
     }
 
     private static InstanceStatus ParseStatus(string text) =>

@@ -37,9 +37,31 @@ public static class ApiJson
         }
         catch (JsonException e)
         {
-            var field = FieldOf(e.Path);
-            var problem = e.Message.Split(" Path:", 2)[0];
-            throw new CatalogInputException(field, $"malformed JSON: {problem}");
+            throw Malformed(e);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="ReadAsync{T}"/> for routes whose body is optional: an empty (or all-whitespace) body is
+    /// <paramref name="empty"/>; anything else must be a valid <typeparamref name="T"/>.
+    /// </summary>
+    public static async Task<T> ReadOptionalAsync<T>(HttpRequest request, T empty, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            return empty;
+        buffer.Position = 0;
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(buffer, Options, cancellationToken)
+                ?? throw new CatalogInputException("body", "must be a JSON object, got null");
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(e);
         }
     }
 
@@ -58,6 +80,9 @@ public static class ApiJson
         CatalogConflictException => Problem(StatusCodes.Status409Conflict, e.Message, e.Field),
         _ => Problem(StatusCodes.Status400BadRequest, e.Message, e.Field),
     };
+
+    private static CatalogInputException Malformed(JsonException e) =>
+        new(FieldOf(e.Path), $"malformed JSON: {e.Message.Split(" Path:", 2)[0]}");
 
     // "$.presets[0].desired_instances" -> "presets[0].desired_instances"; the whole body when the path is the root.
     private static string FieldOf(string? path) =>

@@ -11,7 +11,7 @@ public static class LifecycleApi
 {
     public const string Prefix = "/api/v1";
 
-    /// <summary>Registers the stores, the token and the template-policy fanout (needs NpgsqlDataSource and ITemporalClient).</summary>
+    /// <summary>Registers the stores, the token and the workspace fan-out (needs NpgsqlDataSource and ITemporalClient).</summary>
     public static IServiceCollection AddLifecycleApi(this IServiceCollection services, ApiToken token)
     {
         services.AddSingleton(token);
@@ -21,7 +21,8 @@ public static class LifecycleApi
         services.AddSingleton<UserCatalog>();
         services.AddSingleton<NotificationLog>();
         services.AddSingleton<GlobalSettingsStore>();
-        services.AddSingleton<ITemplatePolicyFanout, TemporalTemplatePolicyFanout>();
+        services.AddSingleton<WorkspaceCatalog>();
+        services.AddSingleton<IWorkspaceFanout, TemporalWorkspaceFanout>();
         services.AddHostedService<ApiTokenAnnouncement>();
         return services;
     }
@@ -50,6 +51,7 @@ public static class LifecycleApi
         api.MapNotifications();
         api.MapSettings();
         api.MapWorkspaceClaim();
+        api.MapWorkspaces();
         return api;
     }
 }

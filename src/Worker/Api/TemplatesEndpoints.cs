@@ -93,7 +93,7 @@ public static class TemplatesEndpoints
         });
 
         api.MapMethods("/templates/{id}", [HttpMethods.Patch], async (
-            string id, HttpRequest request, TemplateCatalog templates, ITemplatePolicyFanout fanout, ILogger<TemplatePolicyRequest> logger, CancellationToken cancellationToken) =>
+            string id, HttpRequest request, TemplateCatalog templates, IWorkspaceFanout fanout, ILogger<TemplatePolicyRequest> logger, CancellationToken cancellationToken) =>
         {
             var templateId = ApiFields.Id(id);
             var body = await ApiJson.ReadAsync<TemplatePatchRequest>(request, cancellationToken);

@@ -65,7 +65,8 @@ public static class UsersEndpoints
             return ApiJson.Ok(View(found));
         });
 
-        api.MapMethods("/users/{id}", [HttpMethods.Patch], async (string id, HttpRequest request, UserCatalog users, CancellationToken cancellationToken) =>
+        api.MapMethods("/users/{id}", [HttpMethods.Patch], async (
+            string id, HttpRequest request, UserCatalog users, IWorkspaceFanout fanout, ILogger<UserPatchRequest> logger, CancellationToken cancellationToken) =>
         {
             var userId = ApiFields.Id(id);
             var body = await ApiJson.ReadAsync<UserPatchRequest>(request, cancellationToken);
@@ -73,13 +74,26 @@ public static class UsersEndpoints
             var roles = Roles(body.Roles);
             var email = body.Email is null ? null : Email(body.Email);
             var quietHours = body.QuietHoursSchedule is null ? null : QuietHours(body.QuietHoursSchedule);
-            await users.UpdateAsync(userId, current => current with
+            var change = await users.UpdateAsync(userId, current => current with
             {
                 Status = status ?? current.Status,
                 Roles = roles ?? current.Roles,
                 Email = body.Email is null ? current.Email : email,
                 QuietHoursSchedule = body.QuietHoursSchedule is null ? current.QuietHoursSchedule : quietHours,
             }, cancellationToken);
+
+            // After the commit: the workflows re-read the owner (status for suspension, quiet hours for the max deadline).
+            if (change.Before.Status != change.After.Status || change.Before.QuietHoursSchedule != change.After.QuietHoursSchedule)
+            {
+                try
+                {
+                    await fanout.OwnerStatusChangedAsync(userId, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "user {UserId}: change committed but the user's workspaces could not be listed for the owner-status-changed signal", userId);
+                }
+            }
             var found = await users.GetAsync(userId, cancellationToken) ?? throw new CatalogNotFoundException($"user {userId} not found");
             return ApiJson.Ok(View(found));
         });

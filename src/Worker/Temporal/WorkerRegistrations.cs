@@ -26,5 +26,6 @@ public static class WorkerRegistrations
             .AddWorkflow<InstanceDriftSweepWorkflow>()
             .AddSingletonActivities<DriftActivities>()
             .AddSingletonActivities<ClaimActivities>()
+            .AddSingletonActivities<Lifecycle.Activities.Workspaces.WorkspaceActivities>()
             .AddSingletonActivities<ResourceReplacementActivities>();
 }

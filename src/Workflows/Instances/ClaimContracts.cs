@@ -25,7 +25,10 @@ public interface IClaimActivities
 public sealed record ClaimRequest(Guid OwnerId, string Name, Guid? PresetId = null, string? AutostartSchedule = null, TimeSpan? Ttl = null);
 
 /// <summary>The activity's argument: the claim request aimed at one instance.</summary>
-public sealed record ClaimPrebuildRequest(Guid InstanceId, ClaimRequest Claim);
+/// <param name="InstanceId">The prebuild.</param>
+/// <param name="Claim">What the user asked for.</param>
+/// <param name="At">The workflow's clock at the claim (last used, next start and the claim time); null: the database's.</param>
+public sealed record ClaimPrebuildRequest(Guid InstanceId, ClaimRequest Claim, DateTimeOffset? At = null);
 
 /// <summary>A workspace as the claim left it.</summary>
 public sealed record ClaimedWorkspace(

@@ -31,6 +31,9 @@ public interface IInstanceActivities
 /// <param name="Ready">True when the agent called back (the instance becomes claimable).</param>
 /// <param name="CreateGivenUp">True when the instance is given up (creates exhausted, or never ready): one failed build for the preset.</param>
 /// <param name="Forced">A write outside the transition table that GARM also forces (a retry's error → pending_create).</param>
+/// <param name="Reason">The reason recorded on a delete build (autodelete when the lifecycle rules delete); null: initiator.</param>
+/// <param name="At">The workflow's clock for build and job times (a workspace's rules compare them); null: the database's.</param>
+/// <param name="DeleteFailed">A delete that failed and is given up for now: its job is marked failed (error → the fault).</param>
 public sealed record InstanceTransition(
     Guid InstanceId,
     InstanceStatus To,
@@ -39,10 +42,17 @@ public sealed record InstanceTransition(
     int? CreateAttempt = null,
     bool Ready = false,
     bool CreateGivenUp = false,
-    bool Forced = false);
+    bool Forced = false,
+    Workspaces.BuildReason? Reason = null,
+    DateTimeOffset? At = null,
+    bool DeleteFailed = false);
 
 /// <summary>The outcome of a transition: whether it was written and what the state was before.</summary>
-public sealed record InstanceTransitionResult(bool Applied, InstanceStatus? From, string? Refusal = null);
+public sealed record InstanceTransitionResult(bool Applied, InstanceStatus? From, string? Refusal = null)
+{
+    /// <summary>The row belongs to a user (a claimed prebuild or a workspace made for its owner), not the prebuilds user.</summary>
+    public bool IsWorkspace { get; init; }
+}
 
 /// <summary>A create call for one attempt.</summary>
 public sealed record MachineCreateRequest(Guid InstanceId, string Name, string ProviderName, Guid? PresetId, int Attempt);

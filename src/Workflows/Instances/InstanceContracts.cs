@@ -26,7 +26,9 @@ public sealed record InstanceWorkflowInput(
 /// <summary>
 /// Where a workflow run left off, handed to the next run by continue-as-new. The signal flags (delete, force delete,
 /// ready) are carried too, so a signal that arrived before the new run began is acted on by it. StoreReleased: the
-/// store no longer holds the instance (row gone or deleted), so nothing more is written.
+/// store no longer holds the instance (row gone or deleted), so nothing more is written. The workspace fields: the
+/// claim, whether the instance is a user's workspace and its first build under the owner is done, who owns it, and
+/// why a delete in progress was decided (autodelete). Everything else of a workspace is re-read from the store.
 /// </summary>
 public sealed record InstanceCarry(
     InstancePhase Phase,
@@ -41,7 +43,12 @@ public sealed record InstanceCarry(
     bool NeedsCleanup,
     string? LastFault,
     DateTime? BootstrapDeadline,
-    bool StoreReleased = false);
+    bool StoreReleased = false,
+    ClaimedWorkspace? Claimed = null,
+    bool IsWorkspace = false,
+    bool WorkspaceEntered = false,
+    Guid? OwnerId = null,
+    Workspaces.BuildReason? DeleteReason = null);
 
 /// <summary>The stretch of its life an Instance workflow is in.</summary>
 public enum InstancePhase
@@ -60,6 +67,9 @@ public enum InstancePhase
 
     /// <summary>Gone; the workflow completes.</summary>
     Deleted,
+
+    /// <summary>A user's workspace (claimed, or made for its owner): the lifecycle rules run it on durable timers.</summary>
+    Workspace,
 }
 
 /// <summary>The delete signal: a plain delete backs off on provider errors; a forced one ignores them.</summary>
@@ -77,7 +87,11 @@ public sealed record InstanceView(
     bool DeleteRequested,
     bool ForceDeleteRequested,
     TimeSpan DeleteBackoff,
-    string? LastFault);
+    string? LastFault)
+{
+    /// <summary>The workspace's owner once the instance is a user's workspace; null while it is an unclaimed prebuild.</summary>
+    public Guid? OwnerId { get; init; }
+}
 
 /// <summary>How an Instance workflow ended.</summary>
 public sealed record InstanceOutcome(Guid InstanceId, bool EverReady, int CreateAttempts, string? LastFault);

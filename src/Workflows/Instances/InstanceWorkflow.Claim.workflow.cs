@@ -35,7 +35,7 @@ public sealed partial class InstanceWorkflow
         try
         {
             claimed = await Workflow.ExecuteActivityAsync(
-                (IClaimActivities a) => a.ClaimPrebuildAsync(new(input.InstanceId, request)), ClaimCall);
+                (IClaimActivities a) => a.ClaimPrebuildAsync(new(input.InstanceId, request, Workflow.UtcNow)), ClaimCall);
             return claimed;
         }
         catch (ActivityFailureException e) when (e.InnerException is ApplicationFailureException refused)

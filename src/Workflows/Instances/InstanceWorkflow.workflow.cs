@@ -55,6 +55,7 @@ public sealed partial class InstanceWorkflow
                 InstancePhase.Creating => await CreateAsync(),
                 InstancePhase.Bootstrapping => await BootstrapAsync(),
                 InstancePhase.Ready => await StayReadyAsync(),
+                InstancePhase.Workspace => await RunWorkspaceAsync(),
                 _ => await DeleteMachineAsync(),
             };
         }
@@ -74,6 +75,8 @@ public sealed partial class InstanceWorkflow
     [WorkflowSignal("delete")]
     public Task RequestDeleteAsync(DeleteInstanceRequest request)
     {
+        // Someone asked: a delete the lifecycle rules began is now theirs, retried with backoff and never given up.
+        deleteReason = null;
         deleteRequested = true;
         forceDeleteRequested |= request.Force;
         return Task.CompletedTask;
@@ -92,7 +95,10 @@ public sealed partial class InstanceWorkflow
         deleteRequested,
         forceDeleteRequested,
         deleteBackoff,
-        lastFault);
+        lastFault)
+    {
+        OwnerId = claimed?.OwnerId ?? ownerId,
+    };
 
     private void Restore(InstanceWorkflowInput start)
     {
@@ -121,6 +127,11 @@ public sealed partial class InstanceWorkflow
         lastFault = carry.LastFault;
         bootstrapDeadline = carry.BootstrapDeadline;
         storeReleased = carry.StoreReleased;
+        claimed = carry.Claimed;
+        isWorkspace = carry.IsWorkspace;
+        workspaceEntered = carry.WorkspaceEntered;
+        ownerId = carry.OwnerId;
+        deleteReason = carry.DeleteReason;
     }
 
     private async Task<InstancePhase> CreateAsync()
@@ -215,14 +226,32 @@ public sealed partial class InstanceWorkflow
             return InstancePhase.Deleting;
         }
         everReady = true;
+
+        // A workspace made for its owner (no prebuild was claimable) is the owner's from the start.
+        if (isWorkspace && Workflow.Patched(WorkspacePhasePatch))
+        {
+            return InstancePhase.Workspace;
+        }
+        isWorkspace = false;
         return InstancePhase.Ready;
     }
 
     private async Task<InstancePhase> StayReadyAsync()
     {
+        // Runs claimed before the workspace phase existed stay here, as they did (their histories have no patch marker).
+        var claimStaysReady = false;
         while (!deleteRequested)
         {
-            await WaitAsync(() => deleteRequested || Workflow.ContinueAsNewSuggested);
+            await WaitAsync(() => deleteRequested || Workflow.ContinueAsNewSuggested || (claimed is not null && !claimStaysReady));
+            if (!deleteRequested && claimed is not null && !claimStaysReady)
+            {
+                if (Workflow.Patched(WorkspacePhasePatch))
+                {
+                    isWorkspace = true;
+                    return InstancePhase.Workspace;
+                }
+                claimStaysReady = true;
+            }
             await ContinueAsNewIfDueAsync();
         }
         return InstancePhase.Deleting;
@@ -258,6 +287,16 @@ public sealed partial class InstanceWorkflow
                 return InstancePhase.Deleted;
             }
             lastFault = result.Fault;
+            if (isWorkspace && deleteReason == Workspaces.BuildReason.Autodelete)
+            {
+                // A15: a failed automatic delete is given up; the lifecycle rules try again 24 h after it failed.
+                await TransitionAsync(new(input.InstanceId, InstanceStatus.Error, Fault: lastFault, ProviderId: providerId, DeleteFailed: true));
+                deleteRequested = false;
+                deleteReason = null;
+                deleteBackoff = TimeSpan.Zero;
+                workspaceStale = true;
+                return InstancePhase.Workspace;
+            }
             deleteBackoff = DeleteBackoff.Next(deleteBackoff);
             // deleting → pending_delete after a failed delete is a forced write in GARM's instance manager too.
             await DeletionLaneTransitionAsync(InstanceStatus.PendingDelete, lastFault, forced: true);
@@ -295,6 +334,11 @@ public sealed partial class InstanceWorkflow
     /// </summary>
     private async Task<bool> TransitionAsync(InstanceTransition transition)
     {
+        if (isWorkspace)
+        {
+            // A workspace's rules compare build and job times with the workflow's clock, so they are written from it.
+            transition = transition with { At = Workflow.UtcNow, Reason = deleteReason };
+        }
         var result = await Workflow.ExecuteLocalActivityAsync((IInstanceActivities a) => a.TransitionAsync(transition), StoreCall);
         if (result.Refusal is not null)
         {
@@ -302,6 +346,7 @@ public sealed partial class InstanceWorkflow
             return false;
         }
         status = transition.To;
+        isWorkspace |= result.IsWorkspace;
         return true;
     }
 
@@ -380,7 +425,8 @@ public sealed partial class InstanceWorkflow
         await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
         var carry = new InstanceCarry(
             phase, status, createAttempt, providerId, deleteBackoff, deleteRequested, forceDeleteRequested,
-            readySignalled, everReady, needsCleanup, lastFault, bootstrapDeadline, storeReleased);
+            readySignalled, everReady, needsCleanup, lastFault, bootstrapDeadline, storeReleased,
+            claimed, isWorkspace, workspaceEntered, ownerId, deleteReason);
         PublishSearchAttributes();
         var next = input with { Carry = carry };
         throw Workflow.CreateContinueAsNewException((InstanceWorkflow wf) => wf.RunAsync(next));

@@ -1,4 +1,4 @@
-using Lifecycle.Worker.Api;
+using Lifecycle.Workflows.Instances;
 using Temporalio.Workflows;
 
 namespace Lifecycle.Tests.Api;
@@ -19,7 +19,7 @@ public sealed class PolicySignalRecorder
         return received;
     }
 
-    [WorkflowSignal(TemporalTemplatePolicyFanout.SignalName)]
+    [WorkflowSignal(WorkspaceHandlers.TemplatePolicyChanged)]
     public Task PolicyChangedAsync()
     {
         received++;

@@ -53,6 +53,7 @@ internal sealed class ClaimKit : IDisposable
             new TemporalWorkerOptions(taskQueue)
                 .AddAllActivities(activities)
                 .AddAllActivities(new ClaimActivities(seed.DataSource))
+                .AddAllActivities(Workspaces.WorkspaceKit.Activities(seed.DataSource, machines.Definition))
                 .AddWorkflow<InstanceWorkflow>());
     }
 
@@ -63,6 +64,9 @@ internal sealed class ClaimKit : IDisposable
     public NpgsqlDataSource DataSource => Seed.DataSource;
 
     public string TaskQueue { get; }
+
+    /// <summary>The scripted provider the instances live on (its control file, its calls).</summary>
+    public ScriptedMachines Machines => machines;
 
     public TemporalWorker Worker { get; }
 

@@ -55,7 +55,9 @@ public sealed class ClaimUpdateTests(TemporalFixture temporal, PostgresDatabase 
             Assert.Equal(1, row.ClaimEvents);
             var view = await kit.Handle(prebuild.Id).QueryAsync(wf => wf.Claimed());
             Assert.Equal(owner, view?.OwnerId);
-            Assert.Equal(InstancePhase.Ready, (await kit.Handle(prebuild.Id).QueryAsync(wf => wf.State())).Phase);
+            // The claimed prebuild is the owner's workspace now: the workflow runs the lifecycle rules for it.
+            var state = await kit.Handle(prebuild.Id).QueryAsync(wf => wf.State());
+            Assert.Equal((InstancePhase.Workspace, (Guid?)owner), (state.Phase, state.OwnerId));
         });
 
     [Fact]

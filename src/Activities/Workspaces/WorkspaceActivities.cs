@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Lifecycle.Activities.Instances;
+using Lifecycle.Activities.Providers;
+using Lifecycle.Workflows.Instances;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Temporalio.Activities;
+
+namespace Lifecycle.Activities.Workspaces;
+
+/// <summary>
+/// The workspace phase's activities: the store reads and writes of <see cref="WorkspaceStore"/> and the machine's start
+/// and stop through its provider. A provider error is a result the workflow records on the build's job, not an exception.
+/// </summary>
+public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore instances, ProviderCatalog providers, ILogger<WorkspaceActivities>? logger = null)
+    : IWorkspaceActivities
+{
+    /// <summary>How often a provider call in flight reports the worker alive (the workflow allows 30 s between reports).</summary>
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ILogger logger = logger ?? NullLogger<WorkspaceActivities>.Instance;
+
+    /// <inheritdoc/>
+    [Activity("WorkspaceLoad")]
+    public Task<WorkspaceSnapshot?> LoadAsync(WorkspaceLoadRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return store.LoadAsync(request.InstanceId, CancellationToken());
+    }
+
+    /// <inheritdoc/>
+    [Activity("WorkspaceBuildBegin")]
+    public async Task<WorkspaceBuildBegun> BeginBuildAsync(WorkspaceBuildBegin request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var begun = await store.BeginBuildAsync(request, WorkerId(), CancellationToken());
+        if (begun.Refusal is not null)
+            logger.LogWarning("workspace {InstanceId}: build {BuildNumber} ({Transition}, {Reason}) not written: {Refusal}", request.InstanceId, request.BuildNumber, request.Transition, request.Reason, begun.Refusal);
+        else if (begun.Written)
+            logger.LogInformation("workspace {InstanceId}: build {BuildNumber} {Transition} ({Reason})", request.InstanceId, request.BuildNumber, request.Transition, request.Reason);
+        return begun;
+    }
+
+    /// <inheritdoc/>
+    [Activity("WorkspaceBuildEnd")]
+    public Task EndBuildAsync(WorkspaceBuildEnd request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return store.EndBuildAsync(request, CancellationToken());
+    }
+
+    /// <inheritdoc/>
+    [Activity("WorkspaceChange")]
+    public Task ChangeAsync(WorkspaceChange request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return store.ChangeAsync(request, CancellationToken());
+    }
+
+    /// <inheritdoc/>
+    [Activity("MachinePower")]
+    public async Task<MachinePowerResult> PowerAsync(MachinePowerRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var verb = request.Start ? "start" : "stop";
+        var subject = $"instance \"{request.Name}\" {verb}";
+        IProvider provider;
+        try
+        {
+            provider = providers.Get(request.ProviderName);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return new MachinePowerResult(false, $"{subject}: {e.Message}");
+        }
+        var spec = await instances.GetMachineSpecAsync(request.InstanceId, CancellationToken());
+        ProviderPool? pool = null;
+        if (spec is not null)
+        {
+            using var specs = JsonDocument.Parse(string.IsNullOrWhiteSpace(spec.ProviderExtraSpecs) ? "{}" : spec.ProviderExtraSpecs);
+            pool = new ProviderPool(spec.PresetId?.ToString() ?? string.Empty, specs.RootElement.Clone());
+        }
+        var target = string.IsNullOrEmpty(request.ProviderId) ? spec?.ProviderId ?? request.Name : request.ProviderId;
+        try
+        {
+            var call = request.Start
+                ? provider.StartInstanceAsync(target, pool, CancellationToken())
+                : provider.StopInstanceAsync(target, pool, CancellationToken());
+            await WithHeartbeatAsync(call);
+            return new MachinePowerResult(true, null);
+        }
+        catch (ProviderException e)
+        {
+            logger.LogWarning("{Subject} failed: {Fault}", subject, e.Message);
+            return new MachinePowerResult(false, $"{subject}: {e.Message}");
+        }
+    }
+
+    /// <summary>Reports the worker alive while the provider works (a stop may wait out its grace period).</summary>
+    private static async Task WithHeartbeatAsync(Task call)
+    {
+        if (!ActivityExecutionContext.HasCurrent)
+        {
+            await call;
+            return;
+        }
+        var context = ActivityExecutionContext.Current;
+        while (true)
+        {
+            context.Heartbeat();
+            if (await Task.WhenAny(call, Task.Delay(HeartbeatInterval, context.CancellationToken)) == call)
+            {
+                await call;
+                return;
+            }
+        }
+    }
+
+    private static string WorkerId() =>
+        ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.Info.WorkflowId ?? "lifecycle" : "lifecycle";
+
+    private static CancellationToken CancellationToken() =>
+        ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : default;
+}
