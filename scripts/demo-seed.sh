@@ -60,7 +60,7 @@ if [[ -z "$preset_id" ]]; then
   suffix="$(date +%s)"
   org_id="$(api POST /api/v1/organizations "{\"name\":\"demo-$suffix\"}" | json_string id)"
   admin_id="$(api POST /api/v1/users "{\"username\":\"admin-$suffix\",\"email\":\"admin@example.com\",\"roles\":[\"owner\",\"template-admin\"],\"organization_ids\":[\"$org_id\"]}" | json_string id)"
-  template_id="$(api POST /api/v1/templates "{\"organization_id\":\"$org_id\",\"name\":\"demo-dev\",\"display_name\":\"Demo dev box\",\"provider_name\":\"process\",\"default_ttl_ms\":1800000,\"bootstrap_timeout_ms\":300000}" | json_string id)"
+  template_id="$(api POST /api/v1/templates "{\"organization_id\":\"$org_id\",\"name\":\"demo-dev\",\"display_name\":\"Demo dev box\",\"provider_name\":\"process\",\"default_ttl_ms\":300000,\"bootstrap_timeout_ms\":300000}" | json_string id)"
   version="$(api POST "/api/v1/templates/$template_id/versions" '{"name":"v1","message":"demo","activate":true,"presets":[{"name":"small","desired_instances":3,"parameters":{"size":"small"}}]}')"
   preset_id="$(printf '%s' "$version" | grep -o '"presets":\[{"id":"[^"]*"' | cut -d'"' -f6)"
   printf 'org_id=%s\nadmin_id=%s\ntemplate_id=%s\npreset_id=%s\n' "$org_id" "$admin_id" "$template_id" "$preset_id" > "$state"
@@ -76,3 +76,5 @@ echo "  curl -s -H 'Authorization: Bearer $token' $base/api/v1/presets/$preset_i
 claim="curl -s -X POST -H 'Authorization: Bearer $token' -H 'Content-Type: application/json' $base/api/v1/workspaces/claim --data '{\"preset_id\":\"$preset_id\",\"owner_id\":\"$admin_id\",\"name\":\"my-workspace\"}'"
 say "claim one:"
 echo "  $claim" >&2
+say "then watch it (its id is in the claim's answer): it stops itself 5 minutes after the claim (the template's default TTL):"
+echo "  curl -s -H 'Authorization: Bearer $token' $base/api/v1/workspaces/<id>" >&2
