@@ -61,6 +61,10 @@ public sealed class WorkspaceLifecycleTests(TemporalFixture temporal, PostgresDa
             Assert.Equal("stopped", await kit.InstanceStatusAsync(id));
             Assert.Contains("StopInstance", kit.Claims.Machines.Commands());
             Assert.Null(stopped.NextDueAt);
+            var runs = await kit.RunsAsync(id);
+            await Instances.HistoryFiles.RecordIfAskedAsync("instance-workspace-claim-autostop", runs[0]);
+            if (runs.Count > 1)
+                await Instances.HistoryFiles.RecordIfAskedAsync("instance-workspace-claim-autostop-continued", runs[^1]);
         });
 
     [Fact]
