@@ -159,6 +159,7 @@ public sealed partial class InstanceWorkflow
                 var next = await ActAsync(decision, now);
                 if (next is { } leave)
                 {
+                    FailPendingCommands("is being deleted");
                     return leave;
                 }
                 continue;

@@ -39,8 +39,8 @@ public sealed class HistoryReplayTests
     {
         // A claim, its start build under the new owner and the autostop at the deadline, all in one run.
         var json = File.ReadAllText(Path.Combine(HistoryFiles.Directory, "instance-workspace-claim-autostop.json"));
-        Assert.Contains(InstanceWorkflow.WorkspacePhasePatch, json, StringComparison.Ordinal);
-        Assert.Contains("\"name\": \"MachinePower\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"markerName\": \"core_patch\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"activityType\": { \"name\": \"MachinePower\" }", json, StringComparison.Ordinal);
     }
 
     [Theory]
