@@ -383,6 +383,9 @@ public sealed partial class InstanceWorkflow
             {
                 await ReloadWorkspaceAsync();
             }
+
+            // The answer shows the plan the loop is about to make from these facts.
+            nextDueAt = workspace is { } snapshot ? WorkspaceLifecycle.NextDueAt(snapshot.Facts, Workflow.UtcNow) : null;
             command.View = View();
         }
         catch (Temporalio.Exceptions.ApplicationFailureException e)
