@@ -159,6 +159,7 @@ public sealed partial class InstanceWorkflow
                 var next = await ActAsync(decision, now);
                 if (next is { } leave)
                 {
+                    FailPendingCommands("is being deleted");
                     return leave;
                 }
                 continue;
@@ -382,6 +383,9 @@ public sealed partial class InstanceWorkflow
             {
                 await ReloadWorkspaceAsync();
             }
+
+            // The answer shows the plan the loop is about to make from these facts.
+            nextDueAt = workspace is { } snapshot ? WorkspaceLifecycle.NextDueAt(snapshot.Facts, Workflow.UtcNow) : null;
             command.View = View();
         }
         catch (Temporalio.Exceptions.ApplicationFailureException e)

@@ -34,6 +34,15 @@ public sealed class HistoryReplayTests
         Assert.NotEmpty(Directory.EnumerateFiles(HistoryFiles.Directory, "instance-*.json"));
     }
 
+    [Fact]
+    public void The_workspace_phase_has_a_checked_in_history()
+    {
+        // A claim, its start build under the new owner and the autostop at the deadline, all in one run.
+        var json = File.ReadAllText(Path.Combine(HistoryFiles.Directory, "instance-workspace-claim-autostop.json"));
+        Assert.Contains("\"markerName\": \"core_patch\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"activityType\": { \"name\": \"MachinePower\" }", json, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(HistoryFileNames))]
     public async Task A_checked_in_history_replays_without_non_determinism(string fileName)

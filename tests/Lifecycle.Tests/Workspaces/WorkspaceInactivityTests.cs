@@ -76,6 +76,34 @@ public sealed class WorkspaceInactivityTests(TemporalFixture temporal, PostgresD
         });
 
     [Fact]
+    public Task A_stopped_workspace_is_only_marked_dormant_after_the_threshold_and_activity_wakes_it() =>
+        RunAsync(async kit =>
+        {
+            await kit.TemplateAsync("time_til_dormant = '1 hour', time_til_dormant_autodelete = '2 days'");
+            var (id, owner) = await kit.ClaimedAsync();
+            await kit.Handle(id).ExecuteUpdateAsync(wf => wf.StopWorkspaceAsync(new WorkspaceBuildRequest(owner)));
+            var stopped = await kit.SettledAsync(id, v => v.BuildNumber == 3, "the user's stop");
+            var threshold = stopped.LastUsedAt!.Value + TimeSpan.FromHours(1);
+
+            await kit.AdvanceToAsync(threshold - Second);
+            Assert.Null((await kit.ViewAsync(id)).DormantAt);
+            await kit.AdvanceToAsync(threshold + Second);
+            var dormant = await kit.UntilAsync(id, v => v.DormantAt is not null, "the dormancy mark");
+
+            Assert.Equal(3, dormant.BuildNumber);
+            Assert.Equal(dormant.DormantAt!.Value + TimeSpan.FromDays(2), dormant.DeletingAt);
+            Assert.Equal(1, await kit.AuditCountAsync(id, "write", "dormant/%"));
+            var labels = Labels(Assert.Single(await kit.NoticesAsync(id)));
+            Assert.Equal("2 days from now", labels["timeTilDelete"]);
+
+            await kit.Handle(id).SignalAsync(wf => wf.RecordWorkspaceActivityAsync(new WorkspaceActivity(owner)));
+            var awake = await kit.UntilAsync(id, v => v.DormantAt is null, "the wake-up");
+            Assert.Null(awake.DeletingAt);
+            Assert.True(awake.LastUsedAt > threshold);
+            Assert.Equal(awake.LastUsedAt!.Value + TimeSpan.FromHours(1) + Strict, awake.NextDueAt);
+        });
+
+    [Fact]
     public Task A_dormant_workspace_is_deleted_after_time_til_autodelete_and_the_notice_states_the_true_deletion_time() =>
         RunAsync(async kit =>
         {

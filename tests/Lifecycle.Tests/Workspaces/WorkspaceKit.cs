@@ -103,6 +103,21 @@ internal sealed class WorkspaceKit : IAsyncDisposable
     public Task<WorkspaceView> SettledAsync(Guid id, Func<WorkspaceView, bool> done, string what) =>
         UntilAsync(id, v => done(v) && v.LatestStatus is Workflows.Workspaces.BuildStatus.Succeeded or Workflows.Workspaces.BuildStatus.Failed, what);
 
+    /// <summary>Every run of the workflow, first to last (walking back from the latest through continue-as-new).</summary>
+    public async Task<IReadOnlyList<Temporalio.Common.WorkflowHistory>> RunsAsync(Guid id)
+    {
+        var runs = new List<Temporalio.Common.WorkflowHistory>();
+        string? runId = null;
+        do
+        {
+            var history = await Temporal.Client.GetWorkflowHandle($"instance:{id}", runId).FetchHistoryAsync();
+            runs.Insert(0, history);
+            runId = history.Events.First().WorkflowExecutionStartedEventAttributes.ContinuedExecutionRunId;
+        }
+        while (!string.IsNullOrEmpty(runId));
+        return runs;
+    }
+
     public async Task<IReadOnlyList<BuildRow>> BuildsAsync(Guid id)
     {
         await using var connection = await DataSource.OpenConnectionAsync();

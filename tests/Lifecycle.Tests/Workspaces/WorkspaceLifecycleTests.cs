@@ -61,6 +61,10 @@ public sealed class WorkspaceLifecycleTests(TemporalFixture temporal, PostgresDa
             Assert.Equal("stopped", await kit.InstanceStatusAsync(id));
             Assert.Contains("StopInstance", kit.Claims.Machines.Commands());
             Assert.Null(stopped.NextDueAt);
+            var runs = await kit.RunsAsync(id);
+            await Instances.HistoryFiles.RecordIfAskedAsync("instance-workspace-claim-autostop", runs[0]);
+            if (runs.Count > 1)
+                await Instances.HistoryFiles.RecordIfAskedAsync("instance-workspace-claim-autostop-continued", runs[^1]);
         });
 
     [Fact]
@@ -191,6 +195,33 @@ public sealed class WorkspaceLifecycleTests(TemporalFixture temporal, PostgresDa
             }
             Assert.Equal(events, await kit.Claims.EventCountAsync(id));
             Assert.NotNull(owner.ToString());
+        });
+
+    [Fact]
+    public Task User_stop_and_start_updates_build_under_the_initiator_and_a_delete_goes_through_the_delete_path() =>
+        RunAsync(async kit =>
+        {
+            var (id, owner) = await kit.ClaimedAsync(ttl: TimeSpan.FromHours(1));
+            var admin = await kit.Claims.UserAsync();
+
+            var stopped = await kit.Handle(id).ExecuteUpdateAsync(wf => wf.StopWorkspaceAsync(new WorkspaceBuildRequest(admin)));
+            Assert.Equal((3, BuildTransition.Stop, BuildReason.Initiator, BuildStatus.Succeeded, InstanceStatus.Stopped), (stopped.BuildNumber, stopped.LatestTransition!.Value, stopped.LatestReason!.Value, stopped.LatestStatus!.Value, stopped.Status));
+            Assert.Null(stopped.Deadline);
+            var started = await kit.Handle(id).ExecuteUpdateAsync(wf => wf.StartWorkspaceAsync(new WorkspaceBuildRequest(owner)));
+            Assert.Equal((4, BuildTransition.Start, InstanceStatus.Running), (started.BuildNumber, started.LatestTransition!.Value, started.Status));
+            var builds = await kit.BuildsAsync(id);
+            Assert.Equal([admin, owner], builds.Skip(2).Select(b => b.InitiatorId));
+            Assert.Equal(builds[3].CompletedAt + TimeSpan.FromHours(1), started.Deadline);
+            Assert.Equal(started.Deadline, started.NextDueAt);
+            Assert.Equal(["StartInstance", "StopInstance", "StartInstance"], kit.Claims.Machines.Commands().Where(c => c is "StartInstance" or "StopInstance"));
+
+            await kit.Handle(id).SignalAsync(wf => wf.RequestDeleteAsync(new DeleteInstanceRequest(false, "user")));
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+            while ((await kit.BuildsAsync(id))[^1] is not { Transition: "delete", JobStatus: "succeeded" } && DateTime.UtcNow < deadline)
+                await Task.Delay(TimeSpan.FromMilliseconds(50));
+            var delete = (await kit.BuildsAsync(id))[^1];
+            Assert.Equal(("delete", "initiator", "succeeded"), (delete.Transition, delete.Reason, delete.JobStatus));
+            Assert.Equal("deleted", await kit.InstanceStatusAsync(id));
         });
 
     private async Task RunAsync(Func<WorkspaceKit, Task> test)
