@@ -65,6 +65,26 @@ public sealed class UpdateTests(TemporalFixture temporal)
     }
 
     [Fact]
+    public async Task A_query_right_after_a_rejected_update_is_answered()
+    {
+        var queue = temporal.NewTaskQueue();
+        var (items, handle) = await UpdateWorker.RunAsync(temporal, queue, async () =>
+        {
+            var h = await temporal.Client.StartWorkflowAsync((UpdatableWorkflow w) => w.RunAsync(), new(temporal.NewWorkflowId(), queue));
+            await h.ExecuteUpdateAsync(w => w.AddAsync("first"));
+            await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => h.ExecuteUpdateAsync(w => w.AddAsync(string.Empty)));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var answer = await h.QueryAsync(w => w.Items(), new() { Rpc = new() { CancellationToken = deadline.Token } });
+            await h.SignalAsync(w => w.FinishAsync());
+            await h.GetResultAsync();
+            return (answer, h);
+        });
+
+        Assert.Equal(["first"], items);
+        WorkerScope.AssertReferences(await UpdateWorker.HistoryAsync(handle));
+    }
+
+    [Fact]
     public async Task Failing_handler_fails_the_update_and_the_workflow_carries_on()
     {
         var queue = temporal.NewTaskQueue();

@@ -59,6 +59,10 @@ public class UpdatableWorkflow
         finished = true;
         return Task.CompletedTask;
     }
+
+    /// <summary>The items added so far.</summary>
+    [WorkflowQuery]
+    public IReadOnlyList<string> Items() => items;
 }
 
 /// <summary>Sleeps on a long durable timer, then returns what updates added meanwhile.</summary>

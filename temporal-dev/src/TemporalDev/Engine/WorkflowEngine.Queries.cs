@@ -67,7 +67,20 @@ public sealed partial class WorkflowEngine
         var response = WorkflowTaskResponse(run, new TaskToken('q', run.Namespace, run.WorkflowId, run.RunId, 0, 0) with { RunId = query.Id });
         response.Query = query.Query;
         response.Attempt = 1;
+        // The history sent holds written events only: a speculative or transient task started since (or discarded
+        // before) must not be named, or the worker waits for events that will never come and the query times out.
+        response.StartedEventId = LastWrittenStartedEventId(run);
         return response;
+    }
+
+    private static long LastWrittenStartedEventId(Execution run)
+    {
+        for (var i = run.Events.Count - 1; i >= 0; i--)
+        {
+            if (run.Events[i].EventType == EventType.WorkflowTaskStarted) return run.Events[i].EventId;
+        }
+
+        return 0;
     }
 
     public RespondQueryTaskCompletedResponse RespondQueryTaskCompleted(RespondQueryTaskCompletedRequest request)
