@@ -12,6 +12,8 @@ public sealed class Execution
 {
     private readonly List<HistoryEvent> events = [];
     private readonly List<Action> buffered = [];
+    private readonly TaskCompletionSource closed = NewSignal();
+    private HistoryEvent? closeEvent;
     private bool capturing;
 
     public Execution(string ns, string workflowId, string runId)
@@ -55,8 +57,22 @@ public sealed class Execution
 
     public long HistorySizeBytes { get; private set; }
 
-    /// <summary>Gets the event that closed the run, once closed.</summary>
-    public HistoryEvent? CloseEvent { get; set; }
+    /// <summary>Gets or sets the event that closed the run, once closed; setting it wakes <see cref="Closed"/>.</summary>
+    public HistoryEvent? CloseEvent
+    {
+        get => closeEvent;
+        set
+        {
+            closeEvent = value;
+            if (value is not null) closed.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Gets a task that completes when the run closes: a close-event long poll (the client's GetResult) waits on it
+    /// instead of waking at every event.
+    /// </summary>
+    public Task Closed => closed.Task;
 
     public WorkflowTaskState WorkflowTask { get; } = new();
 

@@ -46,7 +46,7 @@ public sealed partial class WorkflowEngine
                 }
 
                 tokenRunId = run.RunId;
-                changed = run.Changed.Task;
+                changed = request.HistoryEventFilterType == HistoryEventFilterType.CloseEvent ? run.Closed : run.Changed.Task;
             }
 
             var remaining = deadline - DateTime.UtcNow;

@@ -20,6 +20,15 @@ public sealed class DescriptorMethodProvider(RpcRouter router) : IServiceMethodP
         }
     }
 
+    // Messages are written straight into the response pipe and read from the request's buffers: no byte[] copy per call.
+    private static void Serialize<T>(T message, SerializationContext context)
+        where T : IMessage
+    {
+        context.SetPayloadLength(message.CalculateSize());
+        message.WriteTo(context.GetBufferWriter());
+        context.Complete();
+    }
+
     private void Bind<TRequest, TResponse>(ServiceMethodProviderContext<TemporalGrpcService> context, RpcMethod rpc)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>, new()
@@ -30,8 +39,9 @@ public sealed class DescriptorMethodProvider(RpcRouter router) : IServiceMethodP
             MethodType.Unary,
             rpc.ServiceFullName,
             rpc.Name,
-            Marshallers.Create(r => r.ToByteArray(), requestParser.ParseFrom),
-            Marshallers.Create(r => r.ToByteArray(), responseParser.ParseFrom));
-        context.AddUnaryMethod(method, [], (_, request, call) => router.InvokeAsync<TResponse>(rpc.Service, rpc.Name, request, call));
+            Marshallers.Create<TRequest>(Serialize, c => requestParser.ParseFrom(c.PayloadAsReadOnlySequence())),
+            Marshallers.Create<TResponse>(Serialize, c => responseParser.ParseFrom(c.PayloadAsReadOnlySequence())));
+        var handler = router.Bind<TResponse>(rpc.Service, rpc.Name);
+        context.AddUnaryMethod(method, [], (_, request, call) => handler(request, call));
     }
 }

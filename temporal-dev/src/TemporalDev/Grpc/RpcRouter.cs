@@ -24,14 +24,29 @@ public sealed class RpcRouter
     public Action? AfterEachCall { get; set; }
 
     /// <summary>Runs the handler for a method, or answers UNIMPLEMENTED naming it.</summary>
-    public async Task<TResponse> InvokeAsync<TResponse>(string service, string method, IMessage request, ServerCallContext context)
+    public Task<TResponse> InvokeAsync<TResponse>(string service, string method, IMessage request, ServerCallContext context)
+        where TResponse : IMessage =>
+        Bind<TResponse>(service, method)(request, context);
+
+    /// <summary>
+    /// Resolves a method's handler once, when the method is bound, so a call neither builds its name nor looks it up;
+    /// a method with no handler answers UNIMPLEMENTED naming it.
+    /// </summary>
+    public Func<IMessage, ServerCallContext, Task<TResponse>> Bind<TResponse>(string service, string method)
         where TResponse : IMessage
     {
         if (!handlers.TryGetValue($"{service}/{method}", out var handler))
         {
-            throw new RpcException(new Status(StatusCode.Unimplemented, $"temporal-dev does not implement {service}/{method}"));
+            var status = new Status(StatusCode.Unimplemented, $"temporal-dev does not implement {service}/{method}");
+            return (_, _) => Task.FromException<TResponse>(new RpcException(status));
         }
 
+        return (request, context) => RunAsync<TResponse>(handler, request, context);
+    }
+
+    private async Task<TResponse> RunAsync<TResponse>(Func<IMessage, ServerCallContext, Task<IMessage>> handler, IMessage request, ServerCallContext context)
+        where TResponse : IMessage
+    {
         try
         {
             return (TResponse)await handler(request, context).ConfigureAwait(false);
