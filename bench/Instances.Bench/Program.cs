@@ -57,7 +57,16 @@ try
     if (args is ["workspaces", ..])
     {
         var count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
-        return await WorkspaceBench.RunAsync(temporal.Client, database, fleet, activities, instant, options.ControllerId, count);
+        try
+        {
+            return await WorkspaceBench.RunAsync(temporal.Client, database, fleet, options, instant, count);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException or Temporalio.Exceptions.TemporalException)
+        {
+            // Returning (not crashing) lets the process-exit hook stop the private PostgreSQL and disposes temporal-dev.
+            await Console.Error.WriteLineAsync($"workspaces benchmark failed: {e}");
+            return 1;
+        }
     }
 
     // ---- 1. READY_INSTANCES real process-provider instances to ready, then deleted.

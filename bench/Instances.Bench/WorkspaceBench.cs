@@ -3,11 +3,13 @@ using System.Globalization;
 using Dapper;
 using Lifecycle.Activities.Instances;
 using Lifecycle.Activities.Providers;
+using Lifecycle.Activities.Store;
 using Lifecycle.Activities.Workspaces;
 using Lifecycle.Testing.Postgres;
 using Lifecycle.Workflows;
 using Lifecycle.Workflows.Instances;
 using Lifecycle.Workflows.Workspaces;
+using Microsoft.Extensions.Logging.Abstractions;
 using Temporalio.Client;
 using Temporalio.Worker;
 
@@ -19,8 +21,9 @@ namespace Instances.Bench;
 /// <item>N workspaces created for their owners (the API's no-prebuild path: <see cref="FreshWorkspaces"/> rows, the
 /// real Instance workflow on the instant provider) with an autostart ~12 h away and an 8 h TTL, left to settle; then
 /// the transactions and table accesses they cause in PostgreSQL over an idle window (target 0 per minute).</item>
-/// <item>M of them stopped by their owner and given an autostart at one of the next few whole minutes and a 1 minute
-/// TTL: each then autostarts and, a minute after that start build ends, autostops. Lateness = the build row's
+/// <item>M of them stopped by their owner and given an autostart at one of LATE_MINUTES whole minutes two minutes
+/// apart (so one burst's autostops, a minute after its start builds end, do not meet the next burst's autostarts) and a
+/// 1 minute TTL: each then autostarts and, a minute after that start build ends, autostops. Lateness = the build row's
 /// <c>created_at</c> (the workflow clock when it acted: the start of the workflow task the timer woke) minus the due
 /// time, and the row's commit (a bench-only <c>clock_timestamp()</c> default) minus the due time.</item>
 /// </list>
@@ -31,12 +34,17 @@ internal static class WorkspaceBench
     private static readonly TimeSpan LateTtl = TimeSpan.FromMinutes(1);
 
     public static async Task<int> RunAsync(
-        ITemporalClient client, PostgresDatabase database, BenchFleet fleet, InstanceActivities instanceActivities, ProviderDefinition instant, string controllerId, int count)
+        ITemporalClient client, PostgresDatabase database, BenchFleet fleet, InstanceActivityOptions instanceOptions, ProviderDefinition instant, int count)
     {
+        ArgumentNullException.ThrowIfNull(instanceOptions);
         var lateCount = Setting("LATE_WORKSPACES", Math.Min(1_000, Math.Max(1, count / 2)));
         var lateMinutes = Setting("LATE_MINUTES", 3);
         var idleSeconds = Setting("IDLE_SECONDS", 60);
-        var dataSource = database.DataSource;
+        // At load 50 a new connection can take longer than Npgsql's 15 s default to open: give the pool a minute. At most 60 connections: the cluster allows 100 and other pools share it.
+        await using var dataSource = StoreDataSource.Create(new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Timeout = 60, CommandTimeout = 120, MaxPoolSize = 60 }.ConnectionString);
+        var controllerId = instanceOptions.ControllerId;
+        var instanceActivities = new InstanceActivities(
+            new InstanceStore(dataSource), new ProviderCatalog([instant], controllerId), Microsoft.Extensions.Options.Options.Create(instanceOptions), NullLogger<InstanceActivities>.Instance);
         Print($"workspaces: N={count}, M={lateCount} over {lateMinutes} minute(s), idle window {idleSeconds} s; {Load()}");
 
         await using (var connection = await dataSource.OpenConnectionAsync())
@@ -68,7 +76,7 @@ internal static class WorkspaceBench
             var idleAt = DateTimeOffset.UtcNow.AddHours(12);
             var idleSchedule = $"CRON_TZ=UTC {idleAt.Minute} {idleAt.Hour} * * *";
             var clock = Stopwatch.StartNew();
-            var workspaces = await ForEachAsync(Enumerable.Range(0, count), 32, async i =>
+            var workspaces = await ForEachAsync(Enumerable.Range(0, count), 16, async i =>
             {
                 var owner = owners[i / 100];
                 var settings = WorkspaceScheduleRequest.ForClaim(DateTimeOffset.UtcNow, idleSchedule, IdleTtl, AutomaticUpdates.Never, target.Policy);
@@ -122,7 +130,7 @@ internal static class WorkspaceBench
             var now = DateTimeOffset.UtcNow;
             var first = now.AddSeconds(45 + (stopped.TotalSeconds / 2));
             first = new DateTimeOffset(first.Year, first.Month, first.Day, first.Hour, first.Minute, 0, TimeSpan.Zero).AddMinutes(1);
-            var dues = await ForEachAsync(late.Select((w, i) => (w, Due: first.AddMinutes(i % lateMinutes))), 32, async x =>
+            var dues = await ForEachAsync(late.Select((w, i) => (w, Due: first.AddMinutes(2 * (i % lateMinutes)))), 32, async x =>
             {
                 var change = new WorkspaceScheduleChange($"CRON_TZ=UTC {x.Due.Minute} {x.Due.Hour} * * *", LateTtl, null, x.w.Owner);
                 var view = await Handle(client, x.w.InstanceId).ExecuteUpdateAsync(wf => wf.ChangeWorkspaceScheduleAsync(change));
@@ -132,7 +140,7 @@ internal static class WorkspaceBench
             Print($"late: schedules set {(first - DateTimeOffset.UtcNow).TotalSeconds:F1} s before the first due minute {first:HH:mm:ss}; {missed} planned for another time (excluded); {Load()}");
             var due = dues.Where(d => d.Planned == d.Due).ToDictionary(d => d.InstanceId, d => d.Due);
             var lateIds = due.Keys.ToArray();
-            var waitLimit = first.AddMinutes(lateMinutes + LateTtl.TotalMinutes + 10) - DateTimeOffset.UtcNow;
+            var waitLimit = first.AddMinutes((2 * lateMinutes) + LateTtl.TotalMinutes + 10) - DateTimeOffset.UtcNow;
             var autostopped = await WaitCountAsync(
                 dataSource, "SELECT count(*) FROM workspace_builds WHERE workspace_id = ANY(@Ids) AND reason = 'autostop'", lateIds, lateIds.Length, waitLimit);
             var lastLoad = Load();
@@ -156,7 +164,7 @@ internal static class WorkspaceBench
                 stopWritten.Add((stop.BenchWrittenAt - deadline).TotalMilliseconds);
             }
             Print($"late: {startActed.Count}/{lateIds.Length} autostarted, {autostopped}/{lateIds.Length} autostopped; {lastLoad}");
-            Print($"late: autostart, workflow acted  {Percentiles(startActed)} (bursts of ~{lateIds.Length / lateMinutes} on each whole minute)");
+            Print($"late: autostart, workflow acted  {Percentiles(startActed)} (bursts of ~{lateIds.Length / lateMinutes}, every other whole minute)");
             Print($"late: autostart, row committed   {Percentiles(startWritten)}");
             Print($"late: autostop,  workflow acted  {Percentiles(stopActed)}");
             Print($"late: autostop,  row committed   {Percentiles(stopWritten)}");
