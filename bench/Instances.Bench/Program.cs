@@ -20,6 +20,7 @@ using Temporalio.Worker;
 //  2. IDLE_INSTANCES (default 2,000) instances held ready and idle by a worker caching at most CACHED (default 10)
 //     workflows: the worker process's memory (managed heap and RSS) before and after, per instance.
 //  3. History events per instance lifetime, from the histories of phase 1.
+// With `workspaces [count]`, the workspace benchmark (WorkspaceBench) runs instead.
 var readyCount = Setting("READY_INSTANCES", 200);
 var idleCount = Setting("IDLE_INSTANCES", 2_000);
 var cached = Setting("CACHED", 10);
@@ -51,6 +52,22 @@ try
         new ProviderCatalog([process, instant], options.ControllerId),
         Microsoft.Extensions.Options.Options.Create(options),
         NullLogger<InstanceActivities>.Instance);
+
+    // `workspaces [count=10000]`: issue 6's idle-query and autostop/autostart lateness benchmark instead of 1–3.
+    if (args is ["workspaces", ..])
+    {
+        var count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+        try
+        {
+            return await WorkspaceBench.RunAsync(temporal.Client, database, fleet, options, instant, count);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException or Temporalio.Exceptions.TemporalException)
+        {
+            // Returning (not crashing) lets the process-exit hook stop the private PostgreSQL and disposes temporal-dev.
+            await Console.Error.WriteLineAsync($"workspaces benchmark failed: {e}");
+            return 1;
+        }
+    }
 
     // ---- 1. READY_INSTANCES real process-provider instances to ready, then deleted.
     var queue = $"bench-ready-{Guid.NewGuid():N}";
@@ -142,7 +159,14 @@ static async Task<WorkflowEnvironment> StartTemporalAsync()
     {
         try
         {
-            return await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path } });
+            var env = await WorkflowEnvironment.StartLocalAsync(new() { DevServerOptions = new() { ExistingPath = TemporalDevLauncher.Path } });
+
+            // temporal-dev, like a real server, refuses search attributes nobody registered (the workflow sets InstanceState).
+            var request = new Temporalio.Api.OperatorService.V1.AddSearchAttributesRequest { Namespace = env.Client.Options.Namespace };
+            foreach (var key in TemporalFixture.ProductSearchAttributes)
+                request.SearchAttributes[key.Name] = key.ValueType;
+            await env.Client.Connection.OperatorService.AddSearchAttributesAsync(request);
+            return env;
         }
         catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("did not start", StringComparison.Ordinal))
         {
