@@ -22,10 +22,11 @@ public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore inst
 
     /// <inheritdoc/>
     [Activity("WorkspaceLoad")]
-    public Task<WorkspaceSnapshot?> LoadAsync(WorkspaceLoadRequest request)
+    public async Task<WorkspaceSnapshot?> LoadAsync(WorkspaceLoadRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return store.LoadAsync(request.InstanceId, CancellationToken());
+        var snapshot = await store.LoadAsync(request.InstanceId, CancellationToken());
+        return snapshot is null ? null : snapshot with { ReadAt = DateTimeOffset.UtcNow };
     }
 
     /// <inheritdoc/>

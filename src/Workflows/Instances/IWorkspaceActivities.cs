@@ -59,6 +59,13 @@ public sealed record WorkspaceSnapshot
     public string? ActiveVersionName { get; init; }
 
     public string? ActiveVersionMessage { get; init; }
+
+    /// <summary>
+    /// The worker's clock when the facts were read. A workflow task that runs local activities keeps the
+    /// <c>Workflow.UtcNow</c> of its start, and its timers start only when it ends: a wait timed from that stale clock
+    /// fires late by however long the task ran, so waits are timed from the later of the two.
+    /// </summary>
+    public DateTimeOffset? ReadAt { get; init; }
 }
 
 /// <summary>A new build of the workspace.</summary>

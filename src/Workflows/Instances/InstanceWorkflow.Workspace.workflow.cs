@@ -113,6 +113,9 @@ public sealed partial class InstanceWorkflow
 
     private static LocalActivityOptions WorkspaceStoreCall => StoreCall;
 
+    // A due time already passed by the reader's clock is looked at again in a fresh workflow task, whose clock is current.
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(1);
+
     private async Task<InstancePhase> RunWorkspaceAsync()
     {
         while (true)
@@ -179,13 +182,24 @@ public sealed partial class InstanceWorkflow
                 || (Workflow.AllHandlersFinished && (Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= HistoryLengthLimit));
             if (nextDueAt is { } at)
             {
-                await WaitAsync(wake, at - now);
+                await WaitAsync(wake, WaitLength(at, now));
             }
             else
             {
                 await WaitAsync(wake);
             }
         }
+    }
+
+    /// <summary>
+    /// How long to sleep until <paramref name="due"/>, timed from the later of the task's clock and the last read's: the
+    /// timer starts when this workflow task ends, after its local activities, not at <paramref name="now"/>.
+    /// </summary>
+    private TimeSpan WaitLength(DateTimeOffset due, DateTimeOffset now)
+    {
+        var from = workspace?.ReadAt is { } read && read > now ? read : now;
+        var length = due - from;
+        return length > MinimumWait ? length : MinimumWait;
     }
 
     /// <summary>
