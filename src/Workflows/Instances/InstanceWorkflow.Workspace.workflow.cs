@@ -595,13 +595,7 @@ public sealed partial class InstanceWorkflow
         {
             return Task.FromResult(false);
         }
-        var carry = new InstanceCarry(
-            phase, status, createAttempt, providerId, deleteBackoff, deleteRequested, forceDeleteRequested,
-            readySignalled, everReady, needsCleanup, lastFault, bootstrapDeadline, storeReleased,
-            claimed, isWorkspace, workspaceEntered, ownerId, deleteReason);
-        PublishSearchAttributes();
-        var next = input with { Carry = carry };
-        throw Workflow.CreateContinueAsNewException((InstanceWorkflow wf) => wf.RunAsync(next));
+        throw ContinueAsNew();
     }
 
     private async Task<WorkspaceView> RunCommandAsync(WorkspaceCommand command)

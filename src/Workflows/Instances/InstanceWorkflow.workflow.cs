@@ -423,13 +423,19 @@ public sealed partial class InstanceWorkflow
         }
         // Signals are flags in the carried state, so none is lost; handlers must have finished first.
         await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
+        throw ContinueAsNew();
+    }
+
+    /// <summary>The continue-as-new that carries everything the next run needs (signals are flags in it, so none is lost).</summary>
+    private ContinueAsNewException ContinueAsNew()
+    {
         var carry = new InstanceCarry(
             phase, status, createAttempt, providerId, deleteBackoff, deleteRequested, forceDeleteRequested,
             readySignalled, everReady, needsCleanup, lastFault, bootstrapDeadline, storeReleased,
             claimed, isWorkspace, workspaceEntered, ownerId, deleteReason);
         PublishSearchAttributes();
         var next = input with { Carry = carry };
-        throw Workflow.CreateContinueAsNewException((InstanceWorkflow wf) => wf.RunAsync(next));
+        return Workflow.CreateContinueAsNewException((InstanceWorkflow wf) => wf.RunAsync(next));
     }
 
     private static ActivityOptions ProviderCall(TimeSpan timeout) => new()
