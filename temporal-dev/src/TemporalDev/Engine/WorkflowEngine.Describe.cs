@@ -8,39 +8,49 @@ namespace TemporalDev.Engine;
 /// <summary>DescribeWorkflowExecution: status, times, configuration, memo, search attributes and pending work.</summary>
 public sealed partial class WorkflowEngine
 {
+    /// <summary>
+    /// A run's execution info, as Describe and the visibility List/Scan calls answer it. Memo and search attributes are
+    /// copies: the response is serialised after the engine lock is released.
+    /// </summary>
+    private static WorkflowExecutionInfo ExecutionInfo(Execution run)
+    {
+        var info = new WorkflowExecutionInfo
+        {
+            Execution = run.Ref,
+            Type = run.Start.WorkflowType,
+            StartTime = Proto.Ts(run.StartTime),
+            ExecutionTime = Proto.Ts(run.ExecutionTime),
+            Status = run.Status,
+            HistoryLength = run.Events.Count,
+            HistorySizeBytes = run.HistorySizeBytes,
+            StateTransitionCount = run.Events.Count,
+            Memo = run.Memo.Clone(),
+            SearchAttributes = run.SearchAttributes.Clone(),
+            TaskQueue = run.TaskQueue,
+            RootExecution = run.Start.RootWorkflowExecution ?? run.Ref,
+            FirstRunId = run.Start.FirstExecutionRunId,
+        };
+        if (run.CloseTime is { } closed)
+        {
+            info.CloseTime = Proto.Ts(closed);
+            info.ExecutionDuration = Duration.FromTimeSpan(closed - run.ExecutionTime);
+        }
+
+        if (run.Parent is { } parent)
+        {
+            info.ParentNamespaceId = NamespaceId(parent.Namespace);
+            info.ParentExecution = parent.Ref;
+        }
+
+        return info;
+    }
+
     public DescribeWorkflowExecutionResponse DescribeWorkflowExecution(DescribeWorkflowExecutionRequest request)
     {
         lock (gate)
         {
             var run = Find(request.Namespace, request.Execution?.WorkflowId ?? string.Empty, request.Execution?.RunId);
-            var info = new WorkflowExecutionInfo
-            {
-                Execution = run.Ref,
-                Type = run.Start.WorkflowType,
-                StartTime = Proto.Ts(run.StartTime),
-                ExecutionTime = Proto.Ts(run.ExecutionTime),
-                Status = run.Status,
-                HistoryLength = run.Events.Count,
-                HistorySizeBytes = run.HistorySizeBytes,
-                Memo = run.Memo,
-                SearchAttributes = run.SearchAttributes,
-                TaskQueue = run.TaskQueue,
-                FirstRunId = run.Start.FirstExecutionRunId,
-                RootExecution = run.Start.RootWorkflowExecution ?? run.Ref,
-                StateTransitionCount = run.Events.Count,
-            };
-            if (run.CloseTime is { } closed)
-            {
-                info.CloseTime = Proto.Ts(closed);
-                info.ExecutionDuration = Duration.FromTimeSpan(closed - run.ExecutionTime);
-            }
-
-            if (run.Parent is { } parent)
-            {
-                info.ParentNamespaceId = NamespaceId(parent.Namespace);
-                info.ParentExecution = parent.Ref;
-            }
-
+            var info = ExecutionInfo(run);
             var response = new DescribeWorkflowExecutionResponse
             {
                 ExecutionConfig = new WorkflowExecutionConfig

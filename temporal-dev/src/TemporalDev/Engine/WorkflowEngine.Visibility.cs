@@ -402,37 +402,5 @@ public sealed partial class WorkflowEngine
     }
 
     /// <summary>What List returns for a run (the real server's visibility row, not the mutable state).</summary>
-    private static WorkflowExecutionInfo VisibilityInfo(VisibilityRecord record)
-    {
-        var run = record.Run;
-        var info = new WorkflowExecutionInfo
-        {
-            Execution = run.Ref,
-            Type = run.Start.WorkflowType,
-            StartTime = Proto.Ts(run.StartTime),
-            ExecutionTime = Proto.Ts(run.ExecutionTime),
-            Status = run.Status,
-            HistoryLength = run.Events.Count,
-            HistorySizeBytes = run.HistorySizeBytes,
-            StateTransitionCount = run.Events.Count,
-            Memo = run.Memo.Clone(),
-            SearchAttributes = run.SearchAttributes.Clone(),
-            TaskQueue = run.TaskQueue,
-            RootExecution = run.Start.RootWorkflowExecution ?? run.Ref,
-            FirstRunId = run.Start.FirstExecutionRunId,
-        };
-        if (run.CloseTime is { } closed)
-        {
-            info.CloseTime = Proto.Ts(closed);
-            info.ExecutionDuration = Duration.FromTimeSpan(closed - run.ExecutionTime);
-        }
-
-        if (run.Parent is { } parent)
-        {
-            info.ParentNamespaceId = NamespaceId(parent.Namespace);
-            info.ParentExecution = parent.Ref;
-        }
-
-        return info;
-    }
+    private static WorkflowExecutionInfo VisibilityInfo(VisibilityRecord record) => ExecutionInfo(record.Run);
 }
