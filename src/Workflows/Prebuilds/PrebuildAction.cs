@@ -97,6 +97,12 @@ public sealed record PresetState
 
     /// <summary>Why schedules were ignored, when they were (the base count applied instead).</summary>
     public string? DesiredProblem { get; init; }
+
+    /// <summary>What set <see cref="Desired"/>: default, schedule, expression, expression_fallback or inactive.</summary>
+    public DesiredSource DesiredSource { get; init; }
+
+    /// <summary>Why the target expression was not used, when it was not (source expression_fallback).</summary>
+    public string? ExpressionError { get; init; }
 }
 
 /// <summary>A preset's decision: its state and the actions, in the order they must run.</summary>

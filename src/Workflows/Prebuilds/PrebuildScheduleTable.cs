@@ -85,6 +85,12 @@ public sealed class PrebuildScheduleTable
         }
     }
 
+    /// <summary>
+    /// The preset's zone: a non-empty IANA name this machine knows (Windows names and "Local" are refused, so stored
+    /// presets stay portable); throws <see cref="PrebuildScheduleException"/> on <c>scheduling_timezone</c> otherwise.
+    /// </summary>
+    public static TimeZoneInfo ParseTimeZone(string? timeZone) => FindZone(timeZone);
+
     /// <summary>The schedule whose range holds <paramref name="at"/> on the zone's wall clock, or null.</summary>
     public PrebuildSchedule? Matching(DateTimeOffset at)
     {

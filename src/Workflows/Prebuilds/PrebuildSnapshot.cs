@@ -56,6 +56,12 @@ public sealed record PrebuildPreset
     /// <summary>IANA zone in which the preset's prebuild schedules are read; may be empty when there are none.</summary>
     public string? SchedulingTimeZone { get; init; }
 
+    /// <summary>
+    /// B16: an expression that overrides the scheduled target (<see cref="Prebuilds.TargetExpression"/>); null for none.
+    /// Needs a valid <see cref="SchedulingTimeZone"/>; any error falls back to the scheduled target.
+    /// </summary>
+    public string? TargetExpression { get; init; }
+
     public PrebuildStatus Status { get; init; } = PrebuildStatus.Healthy;
 
     /// <summary>When an operator last reset the hard limit; failures before it no longer count.</summary>
@@ -148,6 +154,9 @@ public sealed record GlobalSnapshot
     /// <summary>Presets whose latest <c>hard_limit</c> creation attempts all failed (B22).</summary>
     public IReadOnlyList<Guid> HardLimitedPresetIds { get; init; } = [];
 
+    /// <summary>Claims and misses over the trailing windows, for presets with a target expression (B16); empty before B16.</summary>
+    public IReadOnlyList<PresetClaimWindows> ClaimWindows { get; init; } = [];
+
     /// <summary>The view of one preset; fails with the preset id when the snapshot has no such preset.</summary>
     public PresetSnapshot ForPreset(Guid presetId)
     {
@@ -163,6 +172,7 @@ public sealed record GlobalSnapshot
             Backoff = Backoffs.FirstOrDefault(b => b.PresetId == presetId),
             IsHardLimited = HardLimitedPresetIds.Contains(presetId),
             ReconciliationPaused = ReconciliationPaused,
+            ClaimWindows = ClaimWindows.FirstOrDefault(w => w.PresetId == presetId),
         };
     }
 
@@ -175,6 +185,7 @@ public sealed record GlobalSnapshot
         var pending = Pending.ToLookup(r => r.PresetId);
         var backoffs = Backoffs.ToLookup(b => b.PresetId);
         var hardLimited = HardLimitedPresetIds.ToHashSet();
+        var claimWindows = ClaimWindows.ToLookup(w => w.PresetId);
         return
         [
             .. Presets.Select(p => new PresetSnapshot
@@ -187,6 +198,7 @@ public sealed record GlobalSnapshot
                 Backoff = backoffs[p.Id].FirstOrDefault(),
                 IsHardLimited = hardLimited.Contains(p.Id),
                 ReconciliationPaused = ReconciliationPaused,
+                ClaimWindows = claimWindows[p.Id].FirstOrDefault(),
             }),
         ];
     }
@@ -212,4 +224,7 @@ public sealed record PresetSnapshot
     public bool IsHardLimited { get; init; }
 
     public bool ReconciliationPaused { get; init; }
+
+    /// <summary>The preset's claims and misses over the trailing windows; null reads as all zero.</summary>
+    public PresetClaimWindows? ClaimWindows { get; init; }
 }

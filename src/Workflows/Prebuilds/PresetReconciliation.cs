@@ -19,22 +19,36 @@ public static class PresetReconciliation
     {
         var preset = snapshot.Preset;
         var active = preset.IsActive;
-        var target = PrebuildTarget.Resolve(preset, snapshot.Schedules, now);
         var expired = snapshot.Running.Count(r => PrebuildExpiry.IsExpired(preset, r, now));
         var fresh = snapshot.Running.Where(r => !PrebuildExpiry.IsExpired(preset, r, now)).ToList();
-        return new PresetState
+        var counts = new TargetCounts
         {
-            Actual = snapshot.Running.Count,
-            Expired = expired,
-            Desired = target.Desired,
+            Running = snapshot.Running.Count,
             Eligible = active ? fresh.Count(r => r.Ready) : 0,
-            Extraneous = active ? Math.Max(fresh.Count - target.Desired, 0) : 0,
             Starting = InProgress(snapshot, PrebuildTransition.Start),
             Stopping = InProgress(snapshot, PrebuildTransition.Stop),
             Deleting = InProgress(snapshot, PrebuildTransition.Delete),
+            Expired = expired,
+            Claims = snapshot.ClaimWindows,
+        };
+
+        // The target comes after the counts: a target expression reads them (B16).
+        var target = PrebuildTarget.Resolve(preset, snapshot.Schedules, now, counts);
+        return new PresetState
+        {
+            Actual = counts.Running,
+            Expired = expired,
+            Desired = target.Desired,
+            Eligible = counts.Eligible,
+            Extraneous = active ? Math.Max(fresh.Count - target.Desired, 0) : 0,
+            Starting = counts.Starting,
+            Stopping = counts.Stopping,
+            Deleting = counts.Deleting,
             Active = active,
             HardLimited = IsCreateStopped(snapshot, options),
             DesiredProblem = target.ScheduleProblem,
+            DesiredSource = target.Source,
+            ExpressionError = target.ExpressionError,
         };
     }
 

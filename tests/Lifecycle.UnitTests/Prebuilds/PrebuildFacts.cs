@@ -70,7 +70,8 @@ internal static class PrebuildFacts
         PresetBackoff? backoff = null,
         bool hardLimited = false,
         IEnumerable<PrebuildSchedule>? schedules = null,
-        bool paused = false) =>
+        bool paused = false,
+        PresetClaimWindows? claims = null) =>
         new GlobalSnapshot
         {
             ReconciliationPaused = paused,
@@ -81,6 +82,7 @@ internal static class PrebuildFacts
             Backoffs = backoff is null ? [] : [backoff],
             HardLimitedPresetIds = hardLimited ? [preset.Id] : [],
             Schedules = [.. schedules ?? []],
+            ClaimWindows = claims is null ? [] : [claims with { PresetId = preset.Id }],
         }.ForPreset(preset.Id);
 
     /// <summary>"create 1 | delete expired [#3]" — the order matters and is part of the rendering.</summary>

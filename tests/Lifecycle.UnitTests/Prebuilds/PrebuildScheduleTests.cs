@@ -151,7 +151,7 @@ public class PrebuildScheduleTests
     {
         var preset = Preset(1, desired: 2, active: false) with { SchedulingTimeZone = "UTC" };
         var target = PrebuildTarget.Resolve(preset, [Schedule(31, 1, "* * * * *", 5)], Now);
-        Assert.Equal(new DesiredTarget(0, 2, null, null), target);
+        Assert.Equal(new DesiredTarget(0, 2, null, null) { Source = DesiredSource.Inactive }, target);
     }
 
     [Fact]

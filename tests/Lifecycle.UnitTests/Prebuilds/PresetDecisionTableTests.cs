@@ -34,12 +34,25 @@ public class PresetDecisionTableTests
     }
 
     [Fact]
-    public void The_table_covers_every_scenario_of_spec_section_4_4_except_the_target_expression()
+    public void The_table_covers_every_scenario_of_spec_section_4_4()
     {
-        // 71 (Expr target expressions) is Coder's newest feature and deliberately not built; see the report.
-        var covered = Enumerable.Range(57, 14).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var covered = Enumerable.Range(57, 15).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
         foreach (var scenario in covered)
             Assert.Contains(Cases.Keys, k => k.StartsWith(scenario + " ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("running + 2", DesiredSource.Expression, null)]
+    [InlineData("invalid!!!", DesiredSource.ExpressionFallback, "target_expression: unknown variable \"invalid\" at 1")]
+    [InlineData(null, DesiredSource.Default, null)]
+    public void The_state_says_what_set_the_desired_count(string? expression, DesiredSource source, string? error)
+    {
+        var snapshot = Snapshot(Preset(1, desired: 5) with { SchedulingTimeZone = "UTC", TargetExpression = expression });
+
+        var state = PresetReconciliation.Decide(snapshot, Now, CoderTestOptions).State;
+
+        Assert.Equal(source, state.DesiredSource);
+        Assert.Equal(error, state.ExpressionError);
     }
 
     private static Dictionary<string, DecisionCase> Build()
@@ -177,6 +190,54 @@ public class PresetDecisionTableTests
             State(desired: 1),
             "create 1",
             now: At("2025-06-02T12:00:00Z"));
+
+        // 71 / B16: the target expression replaces the scheduled target in the decision; errors fall back to it.
+        var expression = Preset(1, desired: 5) with { SchedulingTimeZone = "UTC", TargetExpression = "running + 2" };
+        Add(
+            "71 expression: running + 2 with 1 running wants 3 and creates 2",
+            Snapshot(expression, [Running(11, 1, Now.AddMinutes(-5))]),
+            State(actual: 1, desired: 3, eligible: 1),
+            "create 2");
+        Add(
+            "71 expression: invalid!!! falls back to the base 3",
+            Snapshot(expression with { DesiredInstances = 3, TargetExpression = "invalid!!!" }, [Running(11, 1, Now.AddMinutes(-5))]),
+            State(actual: 1, desired: 3, eligible: 1),
+            "create 2");
+        Add(
+            "71 expression: running - 100 clamps to 0 and deletes the extraneous prebuild",
+            Snapshot(expression with { TargetExpression = "running - 100" }, [Running(11, 1, Now.AddMinutes(-5))]),
+            State(actual: 1, eligible: 1, extraneous: 1),
+            "delete extraneous [#11]");
+        Add(
+            "71 expression: scheduled_target + 200 clamps to 100",
+            Snapshot(expression with { TargetExpression = "scheduled_target + 200" }),
+            State(desired: 100),
+            "create 100");
+        Add(
+            "71 expression: claims_5m + misses_5m with 10 and 3 wants 13",
+            Snapshot(expression with { TargetExpression = "claims_5m + misses_5m" }, claims: new PresetClaimWindows { PresetId = Id(1), Claims5m = 10, Misses5m = 3 }),
+            State(desired: 13),
+            "create 13");
+        Add(
+            "B16 expression reads starting, so it can ask for what is already on its way",
+            Snapshot(expression with { TargetExpression = "starting + 1" }, inProgress: [InProgress(1, PrebuildTransition.Start, 2)]),
+            State(desired: 3, starting: 2),
+            "create 1");
+        Add(
+            "B16 expression without a zone falls back to the scheduled target",
+            Snapshot(expression with { SchedulingTimeZone = "" }),
+            State(desired: 5),
+            "create 5");
+        Add(
+            "B16/B17 inactive preset with an expression wants 0 and drains",
+            Snapshot(expression with { UsingActiveVersion = false, TargetExpression = "50" }, [Running(11, 1, Now.AddMinutes(-5))]),
+            State(actual: 1),
+            "delete inactivepreset [#11]");
+        Add(
+            "B16 expression under backoff: backoff still wins",
+            Snapshot(expression, backoff: Backoff(1, 1, Now)),
+            State(desired: 2),
+            "backoff until 2025-06-02T10:00:05.0000000Z");
 
         // B19: inactive presets, decided open question — every running prebuild goes, expired ones too, oldest first.
         Add(
