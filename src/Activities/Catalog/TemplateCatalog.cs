@@ -135,11 +135,11 @@ public sealed class TemplateCatalog(NpgsqlDataSource dataSource)
             {
                 var presetRow = await connection.QuerySingleAsync<PresetRow>(new CommandDefinition(
                     """
-                    INSERT INTO presets (id, template_version_id, name, desired_instances, invalidate_after_secs, scheduling_timezone)
-                    VALUES (@id, @versionId, @Name, @DesiredInstances, @InvalidateAfterSecs, @SchedulingTimezone)
+                    INSERT INTO presets (id, template_version_id, name, desired_instances, invalidate_after_secs, scheduling_timezone, target_expression)
+                    VALUES (@id, @versionId, @Name, @DesiredInstances, @InvalidateAfterSecs, @SchedulingTimezone, @TargetExpression)
                     RETURNING *
                     """,
-                    new { id = Guid.NewGuid(), versionId = row.Id, preset.Name, preset.DesiredInstances, preset.InvalidateAfterSecs, preset.SchedulingTimezone },
+                    new { id = Guid.NewGuid(), versionId = row.Id, preset.Name, preset.DesiredInstances, preset.InvalidateAfterSecs, preset.SchedulingTimezone, preset.TargetExpression },
                     transaction,
                     cancellationToken: cancellationToken));
                 var parameters = preset.Parameters.Select(p => new PresetParameterRow { PresetId = presetRow.Id, Name = p.Key, Value = p.Value }).ToList();

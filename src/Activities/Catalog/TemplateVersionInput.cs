@@ -34,6 +34,9 @@ public sealed record NewPreset
 
     public string SchedulingTimezone { get; init; } = "";
 
+    /// <summary>B16: overrides the scheduled target; null for none. Parsed and checked against the zone by the caller.</summary>
+    public string? TargetExpression { get; init; }
+
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyList<NewPrebuildSchedule> Schedules { get; init; } = [];

@@ -69,6 +69,9 @@ public static class FreshWorkspaces
         FROM users u WHERE u.id = @owner_id
         """;
 
+    // A claim request that found no claimable prebuild (spec B16's misses_ windows), recorded with the workspace it made.
+    private const string MissSql = "INSERT INTO prebuild_events (preset_id, kind) VALUES (@preset_id, 'claim_missed')";
+
     private const string AuditSql = """
         INSERT INTO audit_log (user_id, organization_id, action, resource_type, resource_id, resource_target, new_value,
                                status_code, additional_fields)
@@ -95,8 +98,21 @@ public static class FreshWorkspaces
     /// Inserts the workspace; returns null when the owner took the name meanwhile (the unique index decides).
     /// <paramref name="settings"/> are the request's schedule fields, already validated against the template.
     /// </summary>
-    public static async Task<FreshWorkspace?> InsertAsync(
-        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, CancellationToken cancellationToken = default)
+    public static Task<FreshWorkspace?> InsertAsync(
+        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, CancellationToken cancellationToken = default) =>
+        InsertAsync(dataSource, target, ownerId, name, settings, claimMissed: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="InsertAsync(NpgsqlDataSource, ClaimTarget, Guid, string, WorkspaceSettings, CancellationToken)"/>
+    /// for a claim's fallback: a <c>claim_missed</c> prebuild event is written in the same transaction, so a miss
+    /// counts (spec B16's <c>misses_</c> windows) exactly when its workspace exists.
+    /// </summary>
+    public static Task<FreshWorkspace?> InsertAfterMissAsync(
+        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, CancellationToken cancellationToken = default) =>
+        InsertAsync(dataSource, target, ownerId, name, settings, claimMissed: true, cancellationToken);
+
+    private static async Task<FreshWorkspace?> InsertAsync(
+        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, bool claimMissed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(settings);
@@ -127,6 +143,8 @@ public static class FreshWorkspaces
                 },
                 transaction,
                 cancellationToken: cancellationToken));
+            if (claimMissed)
+                await connection.ExecuteAsync(new CommandDefinition(MissSql, new { preset_id = target.PresetId }, transaction, cancellationToken: cancellationToken));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "workspaces_owner_id_name_key")
         {

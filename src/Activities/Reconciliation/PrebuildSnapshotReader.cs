@@ -17,7 +17,7 @@ public sealed record PrebuildSnapshotRead(GlobalSnapshot Snapshot, DateTimeOffse
 public static class PrebuildSnapshotReader
 {
     /// <summary>Queries per snapshot (one round trip); independent of the number of presets and instances.</summary>
-    public const int StatementCount = 9;
+    public const int StatementCount = 10;
 
     // The one-preset form narrows every statement to the preset. Unclaimed prebuilds are narrowed on the instance's own
     // preset first (the partial index's leading column; every writer copies it into the instance's builds), then on the
@@ -44,6 +44,25 @@ public static class PrebuildSnapshotReader
               AND b.is_prebuild
               AND b.initiator_id = {PrebuildSql.PrebuildsUser}
               AND {OnePreset("p.id")})
+        """;
+
+    // B16: claims and misses of each preset with a target expression over the trailing windows, as ONE aggregate with a
+    // FILTER per window and kind, whatever the number of presets. A window of w minutes holds events at or after
+    // now() − w (the transaction's clock, the decision's clock); events are read through (preset_id, created_at).
+    private static readonly string ClaimWindowsSql = $"""
+        SELECT p.id AS preset_id,
+               {string.Join(",\n       ", TargetVariables.WindowMinutes.SelectMany(m => new[]
+               {
+                   $"count(*) FILTER (WHERE e.kind = 'claim_succeeded' AND e.created_at >= now() - interval '{m} minutes')::int AS claims_{m}m",
+                   $"count(*) FILTER (WHERE e.kind = 'claim_missed' AND e.created_at >= now() - interval '{m} minutes')::int AS misses_{m}m",
+               }))}
+        FROM presets p
+        JOIN prebuild_events e ON e.preset_id = p.id AND e.created_at >= now() - interval '{TargetVariables.WindowMinutes.Max()} minutes'
+        WHERE p.desired_instances IS NOT NULL
+          AND p.target_expression IS NOT NULL
+          AND {OnePreset("p.id")}
+        GROUP BY p.id
+        ORDER BY p.id;
         """;
 
     private static readonly string Sql = $"""
@@ -146,6 +165,8 @@ public static class PrebuildSnapshotReader
         WHERE b.build_number = 1 AND b.is_prebuild AND b.initiator_id = {PrebuildSql.PrebuildsUser} AND NOT t.deleted
           AND {OnePreset("p.id")}
         GROUP BY t.name, p.name, o.name;
+
+        {ClaimWindowsSql}
         """;
 
     /// <summary>Reads the whole snapshot with the options' lookback and hard limit.</summary>
@@ -200,6 +221,20 @@ public static class PrebuildSnapshotReader
         var totals = (await grid.ReadAsync<TotalsRow>())
             .Select(r => new PresetTotals(new PresetLabels(r.TemplateName, r.PresetName, r.OrganizationName), r.Created, r.Failed, r.Claimed))
             .ToList();
+        var claimWindows = (await grid.ReadAsync<ClaimWindowsRow>()).Select(r => new PresetClaimWindows
+        {
+            PresetId = r.PresetId,
+            Claims5m = r.Claims5m,
+            Claims10m = r.Claims10m,
+            Claims30m = r.Claims30m,
+            Claims60m = r.Claims60m,
+            Claims120m = r.Claims120m,
+            Misses5m = r.Misses5m,
+            Misses10m = r.Misses10m,
+            Misses30m = r.Misses30m,
+            Misses60m = r.Misses60m,
+            Misses120m = r.Misses120m,
+        }).ToList();
         if (!grid.IsConsumed)
             throw new InvalidOperationException($"prebuild snapshot: the batch returned more than the {StatementCount} result sets read");
         await transaction.CommitAsync(cancellationToken);
@@ -214,6 +249,7 @@ public static class PrebuildSnapshotReader
             Pending = pending,
             Backoffs = backoffs,
             HardLimitedPresetIds = hardLimited,
+            ClaimWindows = claimWindows,
         };
         return new PrebuildSnapshotRead(snapshot, settings.ReadAt, totals);
     }
@@ -242,6 +278,7 @@ public static class PrebuildSnapshotReader
         InvalidateAfterSeconds = row.InvalidateAfterSecs,
         LastInvalidatedAt = row.LastInvalidatedAt,
         SchedulingTimeZone = row.SchedulingTimezone,
+        TargetExpression = row.TargetExpression,
         Status = StoredText.Parse<PrebuildStatus>(row.PrebuildStatus),
         FailureLimitResetAt = row.FailureLimitResetAt,
     };
@@ -291,6 +328,31 @@ public static class PrebuildSnapshotReader
         public int NumFailed { get; init; }
 
         public DateTimeOffset LastBuildAt { get; init; }
+    }
+
+    private sealed class ClaimWindowsRow
+    {
+        public Guid PresetId { get; init; }
+
+        public int Claims5m { get; init; }
+
+        public int Claims10m { get; init; }
+
+        public int Claims30m { get; init; }
+
+        public int Claims60m { get; init; }
+
+        public int Claims120m { get; init; }
+
+        public int Misses5m { get; init; }
+
+        public int Misses10m { get; init; }
+
+        public int Misses30m { get; init; }
+
+        public int Misses60m { get; init; }
+
+        public int Misses120m { get; init; }
     }
 
     private sealed class TotalsRow

@@ -76,10 +76,19 @@ public static partial class NewWorkspaces
     /// Inserts the workspace's rows and starts its Instance workflow on <c>ReconcileSettings.InstanceTaskQueue</c>, or
     /// else the worker's task queue. A name taken meanwhile is a 409.
     /// </summary>
-    public static async Task<FreshWorkspace> CreateFreshAsync(NpgsqlDataSource dataSource, ITemporalClient client, IServiceProvider services, NewWorkspacePlan plan, CancellationToken cancellationToken)
+    public static Task<FreshWorkspace> CreateFreshAsync(NpgsqlDataSource dataSource, ITemporalClient client, IServiceProvider services, NewWorkspacePlan plan, CancellationToken cancellationToken) =>
+        CreateFreshAsync(dataSource, client, services, plan, claimMissed: false, cancellationToken);
+
+    /// <summary>As <c>CreateFreshAsync</c> for a claim that found no claimable prebuild: the workspace is recorded as the preset's miss (spec B16).</summary>
+    public static Task<FreshWorkspace> CreateAfterMissAsync(NpgsqlDataSource dataSource, ITemporalClient client, IServiceProvider services, NewWorkspacePlan plan, CancellationToken cancellationToken) =>
+        CreateFreshAsync(dataSource, client, services, plan, claimMissed: true, cancellationToken);
+
+    private static async Task<FreshWorkspace> CreateFreshAsync(NpgsqlDataSource dataSource, ITemporalClient client, IServiceProvider services, NewWorkspacePlan plan, bool claimMissed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var fresh = await FreshWorkspaces.InsertAsync(dataSource, plan.Target, plan.OwnerId, plan.Name, plan.Settings, cancellationToken)
+        var fresh = await (claimMissed
+                ? FreshWorkspaces.InsertAfterMissAsync(dataSource, plan.Target, plan.OwnerId, plan.Name, plan.Settings, cancellationToken)
+                : FreshWorkspaces.InsertAsync(dataSource, plan.Target, plan.OwnerId, plan.Name, plan.Settings, cancellationToken))
             ?? throw new CatalogConflictException("name", $"user {plan.OwnerId} already has a workspace named \"{plan.Name}\"");
         await StartInstanceAsync(client, services, fresh);
         return fresh;

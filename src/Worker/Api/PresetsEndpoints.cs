@@ -46,6 +46,7 @@ public static class PresetsEndpoints
         p.Preset.DesiredInstances,
         p.Preset.InvalidateAfterSecs,
         p.Preset.SchedulingTimezone,
+        p.Preset.TargetExpression,
         Parameters = p.Parameters.ToDictionary(x => x.Name, x => x.Value, StringComparer.Ordinal),
         PrebuildSchedules = p.Schedules.Select(s => new { s.Id, s.CronExpression, s.DesiredInstances }),
         Status = p.Preset.PrebuildStatus,
@@ -77,6 +78,7 @@ public static class PresetsEndpoints
             p.Preset.DesiredInstances,
             p.Preset.InvalidateAfterSecs,
             p.Preset.SchedulingTimezone,
+            p.Preset.TargetExpression,
             Parameters = p.Parameters.ToDictionary(x => x.Name, x => x.Value, StringComparer.Ordinal),
             PrebuildSchedules = p.Schedules.Select(s => new { s.Id, s.CronExpression, s.DesiredInstances }),
             Status = p.Preset.PrebuildStatus,
@@ -94,8 +96,32 @@ public static class PresetsEndpoints
             state.Deleting,
             BackoffUntil = backoffUntil,
             state.DesiredProblem,
+            DesiredSource = snapshot is null ? null : state.DesiredSource.ToStoredText(),
+            state.ExpressionError,
+            ClaimWindows = ClaimWindowsView(snapshot),
             read.Snapshot.ReconciliationPaused,
             ReadAt = read.ReadAt,
+        };
+    }
+
+    // The claims_/misses_ variables a target expression reads, by their expression names; only presets with one have them.
+    private static Dictionary<string, int>? ClaimWindowsView(PresetSnapshot? snapshot)
+    {
+        if (snapshot?.Preset.TargetExpression is null)
+            return null;
+        var w = snapshot.ClaimWindows ?? new PresetClaimWindows { PresetId = snapshot.Preset.Id };
+        return new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            ["claims_5m"] = w.Claims5m,
+            ["claims_10m"] = w.Claims10m,
+            ["claims_30m"] = w.Claims30m,
+            ["claims_60m"] = w.Claims60m,
+            ["claims_120m"] = w.Claims120m,
+            ["misses_5m"] = w.Misses5m,
+            ["misses_10m"] = w.Misses10m,
+            ["misses_30m"] = w.Misses30m,
+            ["misses_60m"] = w.Misses60m,
+            ["misses_120m"] = w.Misses120m,
         };
     }
 

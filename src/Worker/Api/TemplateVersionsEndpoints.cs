@@ -41,6 +41,13 @@ public sealed record PresetRequest
     public string? SchedulingTimezone { get; init; }
 
     public IReadOnlyList<PrebuildScheduleRequest>? PrebuildSchedules { get; init; }
+
+    /// <summary>
+    /// Spec B16: overrides the scheduled target, e.g. <c>hour &gt;= 9 &amp;&amp; hour &lt; 18 ? 5 : 1</c>; needs
+    /// <c>desired_instances</c> and a valid <c>scheduling_timezone</c>. Must parse; an evaluation error at a pass falls
+    /// back to the scheduled target.
+    /// </summary>
+    public string? TargetExpression { get; init; }
 }
 
 /// <summary>While the cron range covers now, want this many prebuilds (e.g. <c>* 9-18 * * 1-5</c>).</summary>
@@ -153,9 +160,26 @@ public static class TemplateVersionsEndpoints
             }
         }
 
+        string? expression = null;
+        if (preset.TargetExpression is { } text)
+        {
+            // Only what cannot parse, or cannot be read without a zone, is refused; what fails when evaluated is
+            // stored and falls back at each pass (as Coder does), its error shown on the preset.
+            var field = $"{prefix}.target_expression";
+            var parsed = TargetExpression.Parse(text);
+            if (parsed.Error is { } error)
+                throw new CatalogInputException(field, error.Message);
+            if (preset.DesiredInstances is null)
+                throw new CatalogInputException(field, $"needs {prefix}.desired_instances: a preset without prebuilds has no target to override");
+            if (PrebuildTarget.ExpressionTimeZoneProblem(zone) is { } zoneProblem)
+                throw new CatalogInputException(field, zoneProblem.Replace("scheduling_timezone", $"{prefix}.scheduling_timezone", StringComparison.Ordinal));
+            expression = text;
+        }
+
         return new NewPreset
         {
             Name = name,
+            TargetExpression = expression,
             DesiredInstances = preset.DesiredInstances,
             InvalidateAfterSecs = preset.InvalidateAfterSecs ?? 0,
             SchedulingTimezone = zone,

@@ -31,7 +31,7 @@ public static class WorkspaceClaimEndpoint
                     return ApiJson.Ok(View(claimed.InstanceId, claimed.Name, claimed.OwnerId, claimed.PresetId, claimed.TemplateId, claimed.AutostartSchedule, claimed.Ttl, claimed.NextStartAt, fromPrebuild: true));
             }
 
-            var fresh = await NewWorkspaces.CreateFreshAsync(dataSource, client, services, plan, cancellationToken);
+            var fresh = await NewWorkspaces.CreateAfterMissAsync(dataSource, client, services, plan, cancellationToken);
             return ApiJson.Created(
                 $"/api/v1/workspaces/{fresh.InstanceId}",
                 View(fresh.InstanceId, fresh.Name, fresh.OwnerId, fresh.PresetId, fresh.TemplateId, fresh.AutostartSchedule, fresh.Ttl, fresh.NextStartAt, fromPrebuild: false));

@@ -78,6 +78,11 @@ public sealed class ClaimApiTests(TemporalFixture temporal, PostgresDatabase dat
             Assert.Equal("Instance", description.WorkflowType);
             Assert.Equal(kit.TaskQueue, description.TaskQueue);
             Assert.Equal(Activities.Store.SystemUsers.PrebuildsUserId, (await kit.RowAsync(notReady.Id)).OwnerId);
+
+            // Spec B16: the request is the preset's miss, recorded with the workspace it made; it was no claim.
+            await using var connection = await kit.DataSource.OpenConnectionAsync();
+            var events = (await connection.QueryAsync<string>("SELECT kind FROM prebuild_events WHERE preset_id = @preset", new { preset = kit.Seed.PresetId })).ToList();
+            Assert.Equal(["claim_missed"], events);
         });
 
     [Fact]

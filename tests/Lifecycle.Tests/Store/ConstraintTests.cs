@@ -69,6 +69,8 @@ public sealed class ConstraintTests(PostgresDatabase database) : IClassFixture<P
         { "negative desired instances", $"UPDATE presets SET desired_instances = -1 WHERE id = {Preset}", Check, "presets_desired_instances_check" },
         { "negative prebuild ttl", $"UPDATE presets SET invalidate_after_secs = -5 WHERE id = {Preset}", Check, "presets_invalidate_after_secs_check" },
         { "unknown prebuild status", $"UPDATE presets SET prebuild_status = 'normal' WHERE id = {Preset}", Check, "presets_prebuild_status_check" },
+        { "blank target expression", $"UPDATE presets SET target_expression = '  ' WHERE id = {Preset}", Check, "presets_target_expression_not_blank" },
+        { "target expression over 1000 characters", $"UPDATE presets SET target_expression = repeat('1', 1001) WHERE id = {Preset}", Check, "presets_target_expression_length" },
         { "preset of a missing version", $"INSERT INTO presets (id, template_version_id, name) VALUES (gen_random_uuid(), {Missing}, 'x')", ForeignKey, "presets_template_version_id_fkey" },
         { "two presets with one name in a version", $"INSERT INTO presets (id, template_version_id, name) VALUES (gen_random_uuid(), {Version}, 'small')", Unique, "presets_template_version_id_name_key" },
         { "parameter of a missing preset", $"INSERT INTO preset_parameters (preset_id, name, value) VALUES ({Missing}, 'cpu', '1')", ForeignKey, "preset_parameters_preset_id_fkey" },

@@ -17,6 +17,9 @@ public record PresetRow
 
     public string SchedulingTimezone { get; init; } = "";
 
+    /// <summary>B16: overrides the scheduled target; null for none (migration 0002).</summary>
+    public string? TargetExpression { get; init; }
+
     /// <summary>Stored text of <see cref="Lifecycle.Workflows.Prebuilds.PrebuildStatus"/>.</summary>
     public string PrebuildStatus { get; init; } = "healthy";
 
