@@ -44,6 +44,38 @@ public sealed class PresetsApiTests(PostgresDatabase database) : IClassFixture<P
         Assert.Equal("2", p.GetProperty("parameters").GetProperty("cpu").GetString());
     }
 
+    [Theory]
+    [InlineData("expression", "running + 2", 3, "expression", null)]
+    [InlineData("evaluation error", "running / 0", 4, "expression_fallback", "target_expression: division by zero at 9")]
+    [InlineData("no expression", null, 4, "default", null)]
+    public async Task A_preset_shows_what_set_its_desired_count_and_the_expression_error(string name, string? expression, int desired, string source, string? error)
+    {
+        var org = await api.OrganizationAsync();
+        var template = await api.TemplateAsync(org);
+        var answer = await api.PostAsync($"/api/v1/templates/{template}/versions", new
+        {
+            name = "v",
+            activate = true,
+            presets = new[] { new { name = "p", desired_instances = 4, scheduling_timezone = "UTC", target_expression = expression } },
+        });
+        Assert.True(answer.Status == HttpStatusCode.Created, $"{name}: {answer}");
+        var preset = answer.Body.GetProperty("presets")[0].GetProperty("id").GetGuid();
+        var seed = new PrebuildSeed(database.DataSource, org, template, answer.Id);
+        await seed.InstanceAsync(preset, [new SeedBuild("start", Job.Succeeded)], ready: true);
+        await ApiRows.ExecuteAsync(database.DataSource, "INSERT INTO prebuild_events (preset_id, kind) VALUES (@preset, 'claim_missed')", new { preset });
+
+        var p = (await api.GetAsync($"/api/v1/presets/{preset}")).Body;
+
+        Assert.Equal(desired, p.GetProperty("desired").GetInt32());
+        Assert.Equal(source, p.GetProperty("desired_source").GetString());
+        Assert.Equal(error, p.GetProperty("expression_error").GetString());
+        Assert.Equal(expression, p.GetProperty("target_expression").GetString());
+        if (expression is null)
+            Assert.Equal(JsonValueKind.Null, p.GetProperty("claim_windows").ValueKind);
+        else
+            Assert.Equal(1, p.GetProperty("claim_windows").GetProperty("misses_5m").GetInt32());
+    }
+
     [Fact]
     public async Task A_failed_creation_shows_the_backoff_until_time()
     {

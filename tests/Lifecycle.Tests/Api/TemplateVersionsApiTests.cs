@@ -23,6 +23,12 @@ public sealed class TemplateVersionsApiTests(PostgresDatabase database) : IClass
         { "schedules without a time zone", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "prebuild_schedules": [{"cron_expression": "* 9-17 * * 1-5", "desired_instances": 2}]}]}""", "presets[0].scheduling_timezone" },
         { "overlapping schedules", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "scheduling_timezone": "UTC", "prebuild_schedules": [{"cron_expression": "* 9-12 * * 1-5", "desired_instances": 2}, {"cron_expression": "* 12-14 * * 1", "desired_instances": 3}]}]}""", "presets[0].prebuild_schedules[1].cron_expression" },
         { "negative scheduled count", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "scheduling_timezone": "UTC", "prebuild_schedules": [{"cron_expression": "* 9-12 * * 1-5", "desired_instances": -2}]}]}""", "presets[0].prebuild_schedules[0].desired_instances" },
+        { "target expression that does not parse", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "scheduling_timezone": "UTC", "target_expression": "running +"}]}""", "presets[0].target_expression" },
+        { "target expression with an unknown variable", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "scheduling_timezone": "UTC", "target_expression": "queue_depth * 2"}]}""", "presets[0].target_expression" },
+        { "blank target expression", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "scheduling_timezone": "UTC", "target_expression": "  "}]}""", "presets[0].target_expression" },
+        { "target expression without a time zone", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "target_expression": "running + 1"}]}""", "presets[0].target_expression" },
+        { "target expression on a preset without prebuilds", """{"name": "v", "presets": [{"name": "p", "scheduling_timezone": "UTC", "target_expression": "2"}]}""", "presets[0].target_expression" },
+        { "target expression with an unknown time zone", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1, "scheduling_timezone": "Mars/Olympus", "target_expression": "2"}]}""", "presets[0].scheduling_timezone" },
         { "duplicate preset name", """{"name": "v", "presets": [{"name": "p", "desired_instances": 1}, {"name": "p", "desired_instances": 2}]}""", "presets[1].name" },
         { "extra specs not an object", """{"name": "v", "provider_extra_specs": [1]}""", "provider_extra_specs" },
         { "malformed JSON", """{"name": "v", "presets": [{"name": }""", "presets[0].name" },
@@ -105,6 +111,64 @@ public sealed class TemplateVersionsApiTests(PostgresDatabase database) : IClass
         Assert.True(answer.Status == HttpStatusCode.BadRequest, $"{rule}: {answer}");
         Assert.True(answer.Field == field, $"{rule}: expected field {field}, got {answer}");
         Assert.Equal(before, await ApiRows.FingerprintAsync(database.DataSource));
+    }
+
+    [Theory]
+    [InlineData("running + foo", "presets[0].target_expression: unknown variable \"foo\" at 11")]
+    [InlineData("(running + 2", "presets[0].target_expression: expected ')' closing the '(' at 1, got end of expression at 13")]
+    [InlineData("clamp(running)", "presets[0].target_expression: clamp() takes 3 arguments, got 1 at 1")]
+    public async Task A_target_expression_that_does_not_parse_is_refused_with_the_problem_and_its_position(string expression, string error)
+    {
+        var template = await api.TemplateAsync(await api.OrganizationAsync());
+
+        var answer = await api.PostAsync($"/api/v1/templates/{template}/versions", new
+        {
+            name = "v",
+            presets = new[] { new { name = "p", desired_instances = 1, scheduling_timezone = "UTC", target_expression = expression } },
+        });
+
+        Assert.True(answer.Status == HttpStatusCode.BadRequest, answer.ToString());
+        Assert.Equal(error, answer.Error);
+    }
+
+    [Fact]
+    public async Task A_target_expression_without_a_time_zone_is_refused_naming_the_zone_it_needs()
+    {
+        var template = await api.TemplateAsync(await api.OrganizationAsync());
+
+        var answer = await api.PostAsync($"/api/v1/templates/{template}/versions", new
+        {
+            name = "v",
+            presets = new[] { new { name = "p", desired_instances = 1, target_expression = "hour >= 9 && hour < 18 ? 5 : 1" } },
+        });
+
+        Assert.True(answer.Status == HttpStatusCode.BadRequest, answer.ToString());
+        Assert.Equal(
+            "presets[0].target_expression: needs presets[0].scheduling_timezone, an IANA time zone such as \"Europe/Berlin\" (hour and weekday are read in it)",
+            answer.Error);
+    }
+
+    [Fact]
+    public async Task A_target_expression_is_stored_and_one_that_fails_only_when_evaluated_is_accepted()
+    {
+        var template = await api.TemplateAsync(await api.OrganizationAsync());
+
+        var answer = await api.PostAsync($"/api/v1/templates/{template}/versions", new
+        {
+            name = "v",
+            activate = true,
+            presets = new[]
+            {
+                new { name = "office", desired_instances = 1, scheduling_timezone = "Europe/Berlin", target_expression = "hour >= 9 && hour < 18 ? 5 : 1" },
+                new { name = "broken", desired_instances = 2, scheduling_timezone = "UTC", target_expression = "running / 0" },
+            },
+        });
+
+        Assert.True(answer.Status == HttpStatusCode.Created, answer.ToString());
+        var presets = answer.Body.GetProperty("presets");
+        Assert.Equal("hour >= 9 && hour < 18 ? 5 : 1", presets[0].GetProperty("target_expression").GetString());
+        var broken = presets[1].GetProperty("id").GetGuid();
+        Assert.Equal("running / 0", await ApiRows.ScalarAsync<string>(database.DataSource, "SELECT target_expression FROM presets WHERE id = @broken", new { broken }));
     }
 
     [Fact]
