@@ -15,5 +15,6 @@ public static class PrebuildSnapshotTrim
         Pending = [.. snapshot.Pending.Where(r => presetIds.Contains(r.PresetId))],
         Backoffs = [.. snapshot.Backoffs.Where(b => presetIds.Contains(b.PresetId))],
         HardLimitedPresetIds = [.. snapshot.HardLimitedPresetIds.Where(presetIds.Contains)],
+        ClaimWindows = [.. snapshot.ClaimWindows.Where(w => presetIds.Contains(w.PresetId))],
     };
 }

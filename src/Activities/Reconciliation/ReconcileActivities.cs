@@ -36,6 +36,11 @@ public sealed class ReconcileActivities(
         var read = await PrebuildSnapshotReader.ReadAsync(dataSource, options, CancellationToken);
         var decisions = PresetReconciliation.DecideAll(read.Snapshot, read.ReadAt, options);
         PublishGauges(read, decisions);
+        foreach (var broken in decisions.Where(d => d.State.ExpressionError is not null))
+        {
+            // B16: a fallback does not show in the counts, so every pass says why, for every preset (with work or not).
+            logger.LogWarning("preset {PresetId}: {ExpressionError}; the scheduled target {Desired} applies", broken.PresetId, broken.State.ExpressionError, broken.State.Desired);
+        }
         var withWork = decisions.Where(d => d.HasWork).Select(d => d.PresetId).ToHashSet();
         return new PrebuildPass(PrebuildSnapshotTrim.To(read.Snapshot, withWork), options, read.ReadAt, read.Snapshot.Presets.Count);
     }

@@ -46,14 +46,7 @@ public sealed class ReconcileAllWorkflow
         }
         else
         {
-            var decisions = PresetReconciliation.DecideAll(pass.Snapshot, pass.ReadAt, pass.Options);
-            foreach (var broken in decisions.Where(d => d.State.ExpressionError is not null))
-            {
-                // B16: the fallback is silent in the counts, so every pass says why (the preset's API view shows it too).
-                Workflow.Logger.LogWarning(
-                    "preset {PresetId}: {ExpressionError}; the scheduled target {Desired} applies", broken.PresetId, broken.State.ExpressionError, broken.State.Desired);
-            }
-            var work = decisions.Where(d => d.HasWork).ToList();
+            var work = PresetReconciliation.DecideAll(pass.Snapshot, pass.ReadAt, pass.Options).Where(d => d.HasWork).ToList();
             result = await ReconcilePresetsAsync(pass.PresetsRead, work, bound);
         }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Lifecycle.Activities.Reconciliation;
 using Lifecycle.Testing.Postgres;
 using Lifecycle.Workflows.Prebuilds;
@@ -107,6 +108,26 @@ public sealed class PrebuildClaimWindowTests(PostgresDatabase database) : IClass
 
         Assert.Equal(10, PrebuildSnapshotReader.StatementCount);
         Assert.True(read.Snapshot.ClaimWindows.Count(w => read.Snapshot.Presets.Any(p => p.Id == w.PresetId && p.TemplateId == seed.TemplateId)) == 20);
+    }
+
+    [Fact]
+    public async Task The_snapshot_handed_to_the_workflow_keeps_the_windows_of_presets_with_work_only()
+    {
+        var seed = await PrebuildSeed.TemplateAsync(database.DataSource);
+        var busy = await ExpressionPresetAsync(seed, "claims_5m + 1", "busy");
+        var idle = await ExpressionPresetAsync(seed, "claims_5m + 1", "idle");
+        foreach (var preset in new[] { busy, idle })
+            await EventAsync(seed, preset, "claim_succeeded", DateTimeOffset.UtcNow.AddMinutes(-1));
+        var read = await PrebuildSnapshotReader.ReadAsync(database.DataSource, Options);
+
+        var trimmed = PrebuildSnapshotTrim.To(read.Snapshot, new HashSet<Guid> { busy });
+
+        Assert.Equal([busy], trimmed.ClaimWindows.Select(w => w.PresetId));
+        // The workflow decides again from the trimmed snapshot: the same decision (compared as the JSON that travels).
+        var full = PresetReconciliation.Decide(read.Snapshot.ForPreset(busy), read.ReadAt, Options);
+        var again = PresetReconciliation.Decide(trimmed.ForPreset(busy), read.ReadAt, Options);
+        Assert.Equal(2, again.State.Desired);
+        Assert.Equal(JsonSerializer.Serialize(full), JsonSerializer.Serialize(again));
     }
 
     private static async Task<Guid> ExpressionPresetAsync(PrebuildSeed seed, string expression, string name)
