@@ -46,6 +46,9 @@ public sealed class WorkspaceProviderGateTests(TemporalFixture temporal, Postgre
             var stopped = await kit.SettledAsync(id, v => v.BuildNumber == 3, "the autostop once the provider answers");
             Assert.Equal((BuildTransition.Stop, BuildReason.Autostop, BuildStatus.Succeeded), (stopped.LatestTransition!.Value, stopped.LatestReason!.Value, stopped.LatestStatus!.Value));
             Assert.Equal(["GetVersion", "GetVersion", "StopInstance"], kit.Claims.Machines.Commands().Where(c => c is "GetVersion" or "StopInstance"));
+            var runs = await kit.RunsAsync(id);
+            if (runs.Count == 1)
+                await Instances.HistoryFiles.RecordIfAskedAsync("instance-workspace-provider-gate", runs[0]);
         });
 
     [Fact]
