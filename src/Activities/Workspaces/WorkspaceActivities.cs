@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Lifecycle.Activities.Instances;
 using Lifecycle.Activities.Providers;
 using Lifecycle.Workflows.Instances;
+using Lifecycle.Workflows.Workspaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Temporalio.Activities;
@@ -18,7 +20,13 @@ public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore inst
     /// <summary>How often a provider call in flight reports the worker alive (the workflow allows 30 s between reports).</summary>
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the provisioner gate waits for a provider's GetVersion before calling it not live.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ILogger logger = logger ?? NullLogger<WorkspaceActivities>.Instance;
+
+    // When each provider last answered the gate's probe (wall clock of this worker): Coder's provisioner last_seen_at.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> providerSeenAt = new(StringComparer.Ordinal);
 
     /// <inheritdoc/>
     [Activity("WorkspaceLoad")]
@@ -95,6 +103,44 @@ public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore inst
             logger.LogWarning("{Subject} failed: {Fault}", subject, e.Message);
             return new MachinePowerResult(false, $"{subject}: {e.Message}");
         }
+    }
+
+    /// <inheritdoc/>
+    [Activity("WorkspaceProviderGate")]
+    public async Task<ProviderGateResult> CheckProviderAsync(ProviderGateRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        IProvider provider;
+        try
+        {
+            provider = providers.Get(request.ProviderName);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return new ProviderGateResult(false, e.Message);
+        }
+        if (providerSeenAt.TryGetValue(request.ProviderName, out var seenAt) && DateTimeOffset.UtcNow - seenAt < LifecycleConstants.ProviderStaleInterval)
+        {
+            return new ProviderGateResult(true);
+        }
+
+        // One cheap call (GARM's GetVersion) shows the executable is there, runs and answers with this configuration.
+        using var probe = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(CancellationToken());
+        probe.CancelAfter(ProbeTimeout);
+        try
+        {
+            await provider.GetVersionAsync(probe.Token);
+        }
+        catch (ProviderException e)
+        {
+            return new ProviderGateResult(false, $"provider \"{request.ProviderName}\" did not answer GetVersion: {e.Message}");
+        }
+        catch (OperationCanceledException) when (!CancellationToken().IsCancellationRequested)
+        {
+            return new ProviderGateResult(false, $"provider \"{request.ProviderName}\" did not answer GetVersion within {ProbeTimeout.TotalSeconds:0} s");
+        }
+        providerSeenAt[request.ProviderName] = DateTimeOffset.UtcNow;
+        return new ProviderGateResult(true);
     }
 
     /// <summary>Reports the worker alive while the provider works (a stop may wait out its grace period).</summary>

@@ -21,7 +21,7 @@ public static class InstanceReadyEndpoint
         {
             if (!Guid.TryParse(id, out var instanceId))
             {
-                return Results.Json(new { error = $"id: \"{id}\" is not an instance id (a UUID)" }, statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(new { error = $"id: \"{id}\" is not an instance id (a UUID)", field = "id" }, statusCode: StatusCodes.Status400BadRequest);
             }
             var header = request.Headers.Authorization.ToString();
             const string scheme = "Bearer ";

@@ -30,6 +30,13 @@ public interface IWorkspaceActivities
     /// <summary>Starts or stops the machine through its provider; a provider error comes back as the result's fault.</summary>
     [Activity("MachinePower")]
     Task<MachinePowerResult> PowerAsync(MachinePowerRequest request);
+
+    /// <summary>
+    /// The provisioner gate (spec A17): whether the machine's provider is configured on this worker and answered within
+    /// the stale interval (asking it when not). Never throws for an unusable provider: the result says why.
+    /// </summary>
+    [Activity("WorkspaceProviderGate")]
+    Task<ProviderGateResult> CheckProviderAsync(ProviderGateRequest request);
 }
 
 /// <summary>Which workspace to read.</summary>
@@ -174,3 +181,9 @@ public sealed record MachinePowerRequest(Guid InstanceId, string Name, string Pr
 
 /// <summary>Whether the provider did it, and its error when not.</summary>
 public sealed record MachinePowerResult(bool Done, string? Fault);
+
+/// <summary>Which provider the lifecycle rules are about to use, for which workspace.</summary>
+public sealed record ProviderGateRequest(Guid InstanceId, string ProviderName);
+
+/// <summary>Whether the provider is usable now, and why not when it is not.</summary>
+public sealed record ProviderGateResult(bool Usable, string? Reason = null);

@@ -16,6 +16,9 @@ public sealed partial class InstanceWorkflow
     /// <summary>The patch that took claimed and owner-made instances into the workspace phase.</summary>
     public const string WorkspacePhasePatch = "workspace-phase";
 
+    /// <summary>The patch that put the provisioner gate (spec A17) before every action of the lifecycle rules.</summary>
+    public const string ProviderGatePatch = "workspace-provider-gate";
+
     /// <summary>An action the rules decided that could not be taken (e.g. an incompatible version) is tried again after this.</summary>
     public static readonly TimeSpan BlockedActionRetry = TimeSpan.FromHours(1);
 
@@ -159,6 +162,10 @@ public sealed partial class InstanceWorkflow
             var blocked = blockedUntil is { } until && now < until && decision.Rule == blockedRule && decision.Rule != LifecycleRule.None;
             if (decision.Acts && !blocked)
             {
+                if (!await ProviderUsableAsync(decision, now))
+                {
+                    continue;
+                }
                 var next = await ActAsync(decision, now);
                 if (next is { } leave)
                 {
@@ -203,28 +210,31 @@ public sealed partial class InstanceWorkflow
     }
 
     /// <summary>
-    /// Entering the phase. After a claim, B31: a new start build runs under the new owner and its deadline counts from
-    /// the claim. A workspace made for its owner had its first build just now: it gets that build's deadline.
+    /// Entering the phase. After a claim, B31 and issue 6: a new start build runs under the new owner and its deadline
+    /// counts from the claim (not from the prebuild's creation, nor from the end of the claim's build). A workspace made
+    /// for its owner enters when its agent called back; A28: its first build's deadline and next autostart count from
+    /// that build's job completion (the machine made), not from the agent's ready.
     /// </summary>
     private async Task EnterWorkspaceAsync()
     {
         var snapshot = workspace!;
         if (claimed is not null)
         {
-            await RunBuildAsync(BuildTransition.Start, Workspaces.BuildReason.Initiator, claimed.OwnerId, useActiveVersion: false);
+            await RunBuildAsync(BuildTransition.Start, Workspaces.BuildReason.Initiator, claimed.OwnerId, useActiveVersion: false, deadlineFrom: claimed.ClaimedAt);
         }
         else
         {
             var now = (DateTimeOffset)Workflow.UtcNow;
             var facts = snapshot.Facts;
-            var times = AutostopTimesAt(now, facts);
+            var completedAt = facts.LatestBuild.CompletedAt is { } done && done <= now ? done : now;
+            var times = AutostopTimesAt(completedAt, facts);
             await ChangeWorkspaceAsync(new WorkspaceChange
             {
                 InstanceId = input.InstanceId,
                 At = now,
                 LastUsedAt = now,
                 Times = new WorkspaceBuildTimes(snapshot.BuildNumber, times.Deadline, times.MaxDeadline),
-                NextStart = new WorkspaceNextStart(Autostart.NextStartAt(now, facts.Workspace.AutostartSchedule, facts.Template)),
+                NextStart = new WorkspaceNextStart(Autostart.NextStartAt(completedAt, facts.Workspace.AutostartSchedule, facts.Template)),
             });
         }
         workspaceEntered = true;
@@ -247,6 +257,38 @@ public sealed partial class InstanceWorkflow
         workspace = snapshot;
         ownerId = snapshot.OwnerId;
         return true;
+    }
+
+    /// <summary>
+    /// The provisioner gate (A17): before the rules build, mark dormant or delete, the machine's provider must be usable
+    /// on this worker (configured, and answered within the stale interval). When it is not, nothing is done, a warning
+    /// is logged and the rule is looked at again one stale interval later. A reminder or a missing next autostart needs
+    /// no provider and is not gated.
+    /// </summary>
+    private async Task<bool> ProviderUsableAsync(WorkspaceDecision decision, DateTimeOffset now)
+    {
+        if (decision.Rule is LifecycleRule.None or LifecycleRule.AutostopReminder || !Workflow.Patched(ProviderGatePatch))
+        {
+            return true;
+        }
+        var gate = await Workflow.ExecuteLocalActivityAsync(
+            (IWorkspaceActivities a) => a.CheckProviderAsync(new ProviderGateRequest(input.InstanceId, input.ProviderName)), WorkspaceStoreCall);
+        if (gate.Usable)
+        {
+            return true;
+        }
+        lastFault = gate.Reason;
+        Workflow.Logger.LogWarning(
+            "workspace {InstanceId}: {Rule} skipped, provider not usable: {Reason}; retrying in {Retry}",
+            input.InstanceId, decision.Rule, gate.Reason, LifecycleConstants.ProviderStaleInterval);
+        blockedRule = decision.Rule;
+        blockedUntil = now + LifecycleConstants.ProviderStaleInterval;
+        if (decision.NextStartAt is { } nextStart)
+        {
+            // A7 needs no provider: a missing next autostart is stored all the same.
+            await ChangeWorkspaceAsync(new WorkspaceChange { InstanceId = input.InstanceId, At = now, NextStart = new WorkspaceNextStart(nextStart) });
+        }
+        return false;
     }
 
     private async Task<InstancePhase?> ActAsync(WorkspaceDecision decision, DateTimeOffset now)
@@ -300,7 +342,8 @@ public sealed partial class InstanceWorkflow
         Guid initiatorId,
         bool useActiveVersion,
         WorkspaceDormancy? dormancy = null,
-        DateTimeOffset? nextStartAt = null)
+        DateTimeOffset? nextStartAt = null,
+        DateTimeOffset? deadlineFrom = null)
     {
         var snapshot = workspace!;
         var number = snapshot.BuildNumber + 1;
@@ -329,7 +372,7 @@ public sealed partial class InstanceWorkflow
                 ProviderCall(TimeSpan.FromMinutes(5)));
             var end = (DateTimeOffset)Workflow.UtcNow;
             var facts = snapshot.Facts;
-            var times = power.Done && transition == BuildTransition.Start ? AutostopTimesAt(end, facts) : AutostopTimes.None;
+            var times = power.Done && transition == BuildTransition.Start ? AutostopTimesAt(deadlineFrom ?? end, facts) : AutostopTimes.None;
             var newStatus = transition == BuildTransition.Start ? InstanceStatus.Running : InstanceStatus.Stopped;
             WorkspaceNotice? notice = null;
             if (power.Done && begun.VersionChanged && reason == Workspaces.BuildReason.Autostart)

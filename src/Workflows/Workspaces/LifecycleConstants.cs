@@ -9,6 +9,12 @@ public static class LifecycleConstants
     /// <summary>Template activity bump unless configured.</summary>
     public static readonly TimeSpan DefaultActivityBump = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The provisioner gate's stale interval (spec §6, Coder's provisioner staleness): a provider that answered within it
+    /// counts as live, and a lifecycle action skipped because its provider was not is tried again this long after.
+    /// </summary>
+    public static readonly TimeSpan ProviderStaleInterval = TimeSpan.FromSeconds(90);
+
     /// <summary>A failed delete is retried only this long after it finished.</summary>
     public static readonly TimeSpan FailedDeleteRetryAfter = TimeSpan.FromHours(24);
 

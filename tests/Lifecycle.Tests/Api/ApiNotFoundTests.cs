@@ -20,6 +20,7 @@ public sealed class ApiNotFoundTests(PostgresDatabase database) : IClassFixture<
         { "POST", "/api/v1/presets/{id}/invalidate", null },
         { "GET", "/api/v1/users/{id}", null },
         { "PATCH", "/api/v1/users/{id}", """{"status": "dormant"}""" },
+        { "POST", "/api/v1/instances/{id}/ready", null },
     };
 
     public async Task InitializeAsync() => api = await ApiTestHost.StartAsync(database.DataSource);

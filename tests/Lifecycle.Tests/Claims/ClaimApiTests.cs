@@ -86,15 +86,58 @@ public sealed class ClaimApiTests(TemporalFixture temporal, PostgresDatabase dat
         });
 
     [Fact]
+    public Task Of_two_concurrent_claims_for_one_ready_prebuild_one_gets_it_and_the_other_a_fresh_workspace() =>
+        kit.Worker.ExecuteAsync(async () =>
+        {
+            var prebuild = await kit.PrebuildAsync();
+            var (first, second) = (await kit.UserAsync(), await kit.UserAsync());
+
+            var answers = await Task.WhenAll(
+                api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = first, name = "race" }),
+                api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = second, name = "race" }));
+
+            try
+            {
+                Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Created], answers.Select(a => a.Status).Order());
+                var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK);
+                var loser = Assert.Single(answers, a => a.Status == HttpStatusCode.Created);
+                Assert.Equal(prebuild.Id, winner.Id);
+                Assert.NotEqual(prebuild.Id, loser.Id);
+                Assert.False(loser.Body.GetProperty("claimed_from_prebuild").GetBoolean());
+                var owner = winner.Body.GetProperty("owner_id").GetGuid();
+                Assert.Equal(owner, (await kit.RowAsync(prebuild.Id)).OwnerId);
+                Assert.Equal(owner, (await kit.Handle(prebuild.Id).QueryAsync(wf => wf.Claimed()))?.OwnerId);
+                Assert.Equal(first == owner ? second : first, (await kit.RowAsync(loser.Id)).OwnerId);
+                Assert.Equal(1, (await kit.RowAsync(prebuild.Id)).ClaimAudits);
+            }
+            finally
+            {
+                foreach (var id in answers.Where(a => a.Status is HttpStatusCode.OK or HttpStatusCode.Created).Select(a => a.Id).Append(prebuild.Id).Distinct())
+                    await kit.Handle(id).TerminateAsync("test over");
+            }
+        });
+
+    [Fact]
     public async Task Bad_input_is_a_400_naming_the_field_and_changes_nothing()
     {
         var owner = await kit.UserAsync();
+        var inactive = Guid.NewGuid();
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO template_versions (id, template_id, name) VALUES (@version, @template, @name);
+                INSERT INTO presets (id, template_version_id, name, desired_instances) VALUES (@inactive, @version, 'small', 0);
+                """,
+                new { version = Guid.NewGuid(), template = kit.Seed.TemplateId, name = $"old-{inactive:N}"[..12], inactive });
+        }
         var suspended = await kit.UserAsync("suspended");
         var preset = kit.Seed.PresetId;
         var cases = new (string Case, object Body, string Field)[]
         {
             ("missing preset", new { owner_id = owner, name = "a" }, "preset_id"),
             ("unknown preset", new { preset_id = Guid.NewGuid(), owner_id = owner, name = "a" }, "preset_id"),
+            ("preset of a version that is not active", new { preset_id = inactive, owner_id = owner, name = "a" }, "preset_id"),
             ("missing owner", new { preset_id = preset, name = "a" }, "owner_id"),
             ("unknown owner", new { preset_id = preset, owner_id = Guid.NewGuid(), name = "a" }, "owner_id"),
             ("suspended owner", new { preset_id = preset, owner_id = suspended, name = "a" }, "owner_id"),

@@ -45,6 +45,13 @@ internal sealed class ScriptedMachines : IDisposable
     /// <summary>Rewrites the control file; the next call reads it.</summary>
     public void Control(string settings) => File.WriteAllText(ControlFile, $"STATE_DIR='{StateDir}'\n{settings}\n");
 
+    /// <summary>Lets every call waiting under <c>HOLD=…</c> go on (and every later one pass at once).</summary>
+    public void Release()
+    {
+        System.IO.Directory.CreateDirectory(StateDir);
+        File.WriteAllText(Path.Combine(StateDir, "release"), string.Empty);
+    }
+
     /// <summary>The calls received, in order, as (command, GARM_INSTANCE_ID, name from stdin).</summary>
     public IReadOnlyList<(string Command, string InstanceId, string Name)> Calls()
     {

@@ -12,6 +12,8 @@
 #   DELETE_FAIL_MESSAGE="..."     stderr of a failed delete (default: delete refused)
 #   HANG="Cmd1 Cmd2"              these commands never finish: the script waits on a `sleep` child; "<script pid> <sleep pid>"
 #                                 is appended to $STATE_DIR/hang.pids so a test can check both are gone after the kill
+#   HOLD="Cmd1 Cmd2"              these commands (logged first) wait until the file $STATE_DIR/release exists, then go on
+#                                 as usual: a test holds a build in flight and releases it
 #   GARBAGE="Cmd1 Cmd2"           these commands print 300+ bytes of non-JSON to stdout and exit 0
 #   EXIT_<Command>=N              this command exits N at once with "scripted exit N" on stderr (e.g. EXIT_GetInstance=30)
 #
@@ -37,6 +39,7 @@ CREATE_FAIL_MESSAGE=${CREATE_FAIL_MESSAGE:-quota exceeded}
 DELETE_FAIL=${DELETE_FAIL:-0}
 DELETE_FAIL_MESSAGE=${DELETE_FAIL_MESSAGE:-delete refused}
 HANG=${HANG:-}
+HOLD=${HOLD:-}
 GARBAGE=${GARBAGE:-}
 
 COMMAND=${GARM_COMMAND:-}
@@ -71,6 +74,10 @@ if has_word "$HANG" "$COMMAND"; then
   echo "$$ $!" >>"$STATE_DIR/hang.pids"
   wait
   exit 1
+fi
+
+if has_word "$HOLD" "$COMMAND"; then
+  while [ ! -f "$STATE_DIR/release" ]; do sleep 0.05; done
 fi
 
 if has_word "$GARBAGE" "$COMMAND"; then

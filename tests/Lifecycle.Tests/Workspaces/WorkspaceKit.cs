@@ -69,6 +69,9 @@ internal sealed class WorkspaceKit : IAsyncDisposable
         return (prebuild.Id, owner);
     }
 
+    /// <summary><paramref name="at"/> as PostgreSQL keeps it (whole microseconds; the workflow clock has 100 ns ticks).</summary>
+    public static DateTimeOffset Stored(DateTimeOffset at) => new(at.Ticks - (at.Ticks % 10), at.Offset);
+
     /// <summary>Virtual now of the time-skipping server.</summary>
     public Task<DateTime> NowAsync() => Temporal.Env.GetCurrentTimeAsync();
 

@@ -32,7 +32,8 @@ public sealed class WorkspaceLifecycleTests(TemporalFixture temporal, PostgresDa
             var claimBuild = builds[1];
             Assert.Equal(("start", "initiator", owner, "succeeded"), (claimBuild.Transition, claimBuild.Reason, claimBuild.InitiatorId, claimBuild.JobStatus));
             Assert.NotNull(claimBuild.CompletedAt);
-            Assert.Equal(claimBuild.CompletedAt + TimeSpan.FromHours(2), claimBuild.Deadline);
+            var claimedAt = (await kit.Handle(id).QueryAsync(wf => wf.Claimed()))!.ClaimedAt;
+            Assert.Equal(WorkspaceKit.Stored(claimedAt + TimeSpan.FromHours(2)), claimBuild.Deadline);
             Assert.True(claimBuild.CreatedAt >= before, $"the claim build {claimBuild.CreatedAt:O} counts from the claim, after {before:O}");
             var state = await kit.Handle(id).QueryAsync(wf => wf.State());
             Assert.Equal((InstancePhase.Workspace, (Guid?)owner), (state.Phase, state.OwnerId));
