@@ -271,13 +271,7 @@ public sealed class RestartTests : IDisposable
             // A hand-driven worker: it takes the first workflow task and never answers it.
             var client = await ConnectAsync(server.Address);
             await client.WorkflowService.StartWorkflowExecutionAsync(StartRequest(id, queue, "buffered-start"));
-            var task = await client.WorkflowService.PollWorkflowTaskQueueAsync(new PollWorkflowTaskQueueRequest
-            {
-                Namespace = "default",
-                TaskQueue = new TaskQueue { Name = queue },
-                Identity = "hand-driven",
-            });
-            Assert.False(task.TaskToken.IsEmpty);
+            await HandPollAsync(client, queue);
             await client.WorkflowService.SignalWorkflowExecutionAsync(SignalRequest(id, "buffered"));
             await server.KillAsync();
         }
@@ -326,13 +320,7 @@ public sealed class RestartTests : IDisposable
         {
             var client = await ConnectAsync(server.Address);
             await client.WorkflowService.StartWorkflowExecutionAsync(EchoStartRequest(id, queue, "retried"));
-            var task = await client.WorkflowService.PollWorkflowTaskQueueAsync(new PollWorkflowTaskQueueRequest
-            {
-                Namespace = "default",
-                TaskQueue = new TaskQueue { Name = queue },
-                Identity = "hand-driven",
-            });
-            Assert.False(task.TaskToken.IsEmpty);
+            var task = await HandPollAsync(client, queue);
             await client.WorkflowService.RespondWorkflowTaskFailedAsync(new RespondWorkflowTaskFailedRequest
             {
                 Namespace = "default",
@@ -463,6 +451,19 @@ public sealed class RestartTests : IDisposable
             .AddWorkflow<PersistBackoffWorkflow>()
             .AddWorkflow<PersistCounterWorkflow>()
             .AddAllActivities(activities ?? new PersistenceActivities()));
+
+    /// <summary>Takes the queue's workflow task as a hand-driven worker would.</summary>
+    private static async Task<PollWorkflowTaskQueueResponse> HandPollAsync(TemporalClient client, string queue)
+    {
+        var task = await client.WorkflowService.PollWorkflowTaskQueueAsync(new PollWorkflowTaskQueueRequest
+        {
+            Namespace = "default",
+            TaskQueue = new TaskQueue { Name = queue },
+            Identity = "hand-driven",
+        });
+        Assert.False(task.TaskToken.IsEmpty);
+        return task;
+    }
 
     private async Task<string> EchoAfterRestartAsync(string id, string queue)
     {
