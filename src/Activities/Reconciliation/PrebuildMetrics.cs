@@ -33,7 +33,6 @@ public sealed class PrebuildMetrics : IDisposable
 
     private readonly Meter meter;
     private readonly bool ownsMeter;
-    private readonly Counter<long> resourceReplacements;
     private readonly Histogram<double> passDuration;
     private volatile MetricsState state = MetricsState.Empty;
 
@@ -45,7 +44,9 @@ public sealed class PrebuildMetrics : IDisposable
         meter.CreateObservableCounter(Prefix + "created_total", () => Totals(t => t.Created), description: "Prebuilt workspaces created (first builds started by the prebuilds user).");
         meter.CreateObservableCounter(Prefix + "failed_total", () => Totals(t => t.Failed), description: "Prebuilt workspaces whose creation failed.");
         meter.CreateObservableCounter(Prefix + "claimed_total", () => Totals(t => t.Claimed), description: "Prebuilt workspaces claimed by users.");
-        resourceReplacements = meter.CreateCounter<long>(Prefix + "resource_replacements_total", description: "Claims whose first build replaced resources of the prebuild.");
+        // Coder counts claims whose claim build's plan replaced resources (B32). A claim here starts the same machine
+        // through the provider (the GARM contract has no plan), so nothing is ever replaced: declared, never added to.
+        meter.CreateCounter<long>(Prefix + "resource_replacements_total", description: "Claims whose first build replaced resources of the prebuild (always 0 here: a claim never rebuilds the machine).");
         meter.CreateObservableGauge(Prefix + "desired", () => Gauges(g => g.Desired), description: "Prebuilds a preset wants now.");
         meter.CreateObservableGauge(Prefix + "running", () => Gauges(g => g.Running), description: "Running prebuilds of a preset, expired or not.");
         meter.CreateObservableGauge(Prefix + "eligible", () => Gauges(g => g.Eligible), description: "Ready, unexpired prebuilds a user can claim.");
@@ -65,9 +66,6 @@ public sealed class PrebuildMetrics : IDisposable
     /// <summary>Counts a pass; the duration is the workflow's, from start to report.</summary>
     public void RecordPass(TimeSpan duration, bool paused) =>
         passDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("paused", paused));
-
-    /// <summary>Counts one claim whose build replaced resources (once per claim, spec B32).</summary>
-    public void RecordResourceReplacement(PresetLabels labels) => resourceReplacements.Add(1, labels.Tags);
 
     public void Dispose()
     {

@@ -190,7 +190,7 @@ public static class PrebuildSnapshotReader
         await using var grid = await connection.QueryMultipleAsync(command);
         var settings = await grid.ReadSingleAsync<SettingsRow>();
         var presets = (await grid.ReadAsync<PresetWithTemplateRow>()).Select(ToPreset).ToList();
-        var schedules = (await grid.ReadAsync<ScheduleRow>()).Select(r => new PrebuildSchedule
+        var schedules = (await grid.ReadAsync<PresetPrebuildScheduleRow>()).Select(r => new PrebuildSchedule
         {
             Id = r.Id,
             PresetId = r.PresetId,
@@ -282,17 +282,6 @@ public static class PrebuildSnapshotReader
         Status = StoredText.Parse<PrebuildStatus>(row.PrebuildStatus),
         FailureLimitResetAt = row.FailureLimitResetAt,
     };
-
-    private sealed class ScheduleRow
-    {
-        public Guid Id { get; init; }
-
-        public Guid PresetId { get; init; }
-
-        public string CronExpression { get; init; } = "";
-
-        public int DesiredInstances { get; init; }
-    }
 
     private sealed class RunningRow
     {

@@ -27,7 +27,6 @@ public static class ReconcileServiceCollectionExtensions
         services.TryAddSingleton(sp => new PrebuildMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<ReconcileActivities>();
         services.TryAddSingleton<DriftActivities>();
-        services.TryAddSingleton<ResourceReplacementActivities>();
         return services;
     }
 }

@@ -26,6 +26,5 @@ public static class WorkerRegistrations
             .AddWorkflow<InstanceDriftSweepWorkflow>()
             .AddSingletonActivities<DriftActivities>()
             .AddSingletonActivities<ClaimActivities>()
-            .AddSingletonActivities<Lifecycle.Activities.Workspaces.WorkspaceActivities>()
-            .AddSingletonActivities<ResourceReplacementActivities>();
+            .AddSingletonActivities<Lifecycle.Activities.Workspaces.WorkspaceActivities>();
 }

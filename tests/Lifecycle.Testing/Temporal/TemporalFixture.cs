@@ -17,7 +17,9 @@ public class TemporalFixture : IAsyncLifetime
     /// <summary>The namespace variable read with <see cref="TestEnvironment.TemporalAddressVariable"/>.</summary>
     public const string NamespaceVariable = "LIFECYCLE_TEST_TEMPORAL_NAMESPACE";
 
-    private const int LaunchAttempts = 6;
+    // Six attempts (30 s of pauses) were all lost at load 30-39 (six helpers' builds and tests on 2 cores): the SDK's
+    // 5 s start window is fixed, so only waiting for a quieter moment helps. Ten attempts pause 90 s in all.
+    private const int LaunchAttempts = 10;
 
     private WorkflowEnvironment? env;
 

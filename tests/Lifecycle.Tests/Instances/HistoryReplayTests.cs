@@ -51,8 +51,7 @@ public sealed class HistoryReplayTests
         var type = WorkflowType(json);
         Assert.True(Workflows.TryGetValue(type, out var workflow), $"{fileName}: workflow type \"{type}\" is not registered (known: {string.Join(", ", Workflows.Keys)})");
 
-        var replayer = new WorkflowReplayer(ReplayOptions().AddWorkflow(workflow));
-        var result = await replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson($"replay-{fileName}", json), throwOnReplayFailure: false);
+        var result = await ReplayAsync(workflow, $"replay-{fileName}", json);
 
         Assert.True(result.ReplayFailure is null, $"{fileName}: {result.ReplayFailure}");
     }
@@ -72,14 +71,20 @@ public sealed class HistoryReplayTests
         Assert.NotNull(result.ReplayFailure);
     }
 
-    private static Task<WorkflowReplayResult> ReplayInstanceAsync(string historyJson)
-    {
-        var replayer = new WorkflowReplayer(ReplayOptions().AddWorkflow<InstanceWorkflow>());
-        return replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson("replay-altered", historyJson), throwOnReplayFailure: false);
-    }
+    private static Task<WorkflowReplayResult> ReplayInstanceAsync(string historyJson) =>
+        ReplayAsync(typeof(InstanceWorkflow), "replay-altered", historyJson);
 
-    // Replay checks determinism, not speed: the SDK's 2 s deadlock detector fails a replay on a loaded CI machine.
-    private static WorkflowReplayerOptions ReplayOptions() => new() { DebugMode = true };
+    /// <summary>
+    /// Replays with the SDK's deadlock detection off (DebugMode): it fails an activation that takes 2 s, which a
+    /// CPU-starved shared machine (load 30 on 2 cores) reached in a replay that is quick otherwise. Replay checks
+    /// determinism, not speed; a workflow that really loops still fails, on the time limit here.
+    /// </summary>
+    private static Task<WorkflowReplayResult> ReplayAsync(Type workflow, string workflowId, string historyJson)
+    {
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { DebugMode = true }.AddWorkflow(workflow));
+        return replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson(workflowId, historyJson), throwOnReplayFailure: false)
+            .WaitAsync(TimeSpan.FromMinutes(2));
+    }
 
     private static string WorkflowType(string historyJson)
     {

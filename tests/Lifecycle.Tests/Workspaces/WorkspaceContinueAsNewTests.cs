@@ -3,6 +3,7 @@ using Lifecycle.Testing.Postgres;
 using Lifecycle.Tests.Instances;
 using Lifecycle.Workflows.Instances;
 using Lifecycle.Workflows.Workspaces;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Converters;
 using Xunit;
 using Xunit.Abstractions;
@@ -36,6 +37,19 @@ public sealed class WorkspaceContinueAsNewTests(ContinueAsNewSuggestedFixture te
             output.WriteLine($"runs: {string.Join(", ", runs.Select(r => r.Events.Count))}");
             Assert.True(runs.Count >= 3, $"expected continue-as-new, got {runs.Count} run(s)");
             Assert.All(runs, r => Assert.True(r.Events.Count < InstanceWorkflow.HistoryLengthLimit + 20, $"a run has {r.Events.Count} events"));
+
+            // The discipline, not just the bound: an idle workspace run continues in the first workflow task told to.
+            // A task may still fail (UnhandledCommand: signals arrived while it ran) and be tried again, but none
+            // completes without continuing; a run's length past the suggestion is the signals the server wrote meanwhile.
+            foreach (var run in runs.Skip(1).SkipLast(1))
+            {
+                var events = run.Events.ToList();
+                var suggested = events.FindIndex(e => e.WorkflowTaskStartedEventAttributes?.SuggestContinueAsNew == true);
+                Assert.True(suggested > 0, $"a continued run of {events.Count} events was never told to continue");
+                var completed = events.Skip(suggested).Count(e => e.EventType == EventType.WorkflowTaskCompleted);
+                Assert.True(completed == 1, $"{completed} workflow tasks completed after the suggestion at event {suggested + 1} of {events.Count}");
+                Assert.Equal(EventType.WorkflowExecutionContinuedAsNew, events[^1].EventType);
+            }
             var carry = Assert.IsType<InstanceCarry>((await DataConverter.Default.ToValueAsync<InstanceWorkflowInput>(
                 runs[^1].Events.First().WorkflowExecutionStartedEventAttributes.Input.Payloads_[0])).Carry);
             Assert.Equal((InstancePhase.Workspace, true, true, (Guid?)owner), (carry.Phase, carry.IsWorkspace, carry.WorkspaceEntered, carry.OwnerId));

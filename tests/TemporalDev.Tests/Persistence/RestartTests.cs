@@ -271,13 +271,7 @@ public sealed class RestartTests : IDisposable
             // A hand-driven worker: it takes the first workflow task and never answers it.
             var client = await ConnectAsync(server.Address);
             await client.WorkflowService.StartWorkflowExecutionAsync(StartRequest(id, queue, "buffered-start"));
-            var task = await client.WorkflowService.PollWorkflowTaskQueueAsync(new PollWorkflowTaskQueueRequest
-            {
-                Namespace = "default",
-                TaskQueue = new TaskQueue { Name = queue },
-                Identity = "hand-driven",
-            });
-            Assert.False(task.TaskToken.IsEmpty);
+            await HandPollAsync(client, queue);
             await client.WorkflowService.SignalWorkflowExecutionAsync(SignalRequest(id, "buffered"));
             await server.KillAsync();
         }
@@ -298,6 +292,47 @@ public sealed class RestartTests : IDisposable
         using var worker = NewWorker(client2, queue);
         var result = await worker.ExecuteAsync(() => client2.GetWorkflowHandle(id).GetResultAsync<string>().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal("signaled buffered", result);
+    }
+
+    [Fact]
+    public async Task WorkflowTaskScheduledBeforeTheKillIsDispatchedAfterRestart()
+    {
+        // The state a continue-as-new or a start leaves when the kill comes before any worker polls.
+        var id = $"scheduled-{Guid.NewGuid():N}";
+        var queue = $"persist-{Guid.NewGuid():N}";
+        await using (var server = await DevServerProcess.StartAsync(DbFile))
+        {
+            var client = await ConnectAsync(server.Address);
+            await client.WorkflowService.StartWorkflowExecutionAsync(EchoStartRequest(id, queue, "scheduled"));
+            await server.KillAsync();
+        }
+
+        Assert.Equal("echo scheduled", await EchoAfterRestartAsync(id, queue));
+    }
+
+    [Fact]
+    public async Task RetryOfAFailedWorkflowTaskIsDispatchedAfterRestart()
+    {
+        // A failed attempt's retry is transient (no event in history), so only the failure tells the restarted server to retry.
+        var id = $"retry-{Guid.NewGuid():N}";
+        var queue = $"persist-{Guid.NewGuid():N}";
+        await using (var server = await DevServerProcess.StartAsync(DbFile))
+        {
+            var client = await ConnectAsync(server.Address);
+            await client.WorkflowService.StartWorkflowExecutionAsync(EchoStartRequest(id, queue, "retried"));
+            var task = await HandPollAsync(client, queue);
+            await client.WorkflowService.RespondWorkflowTaskFailedAsync(new RespondWorkflowTaskFailedRequest
+            {
+                Namespace = "default",
+                TaskToken = task.TaskToken,
+                Cause = WorkflowTaskFailedCause.WorkflowWorkerUnhandledFailure,
+                Failure = new Temporalio.Api.Failure.V1.Failure { Message = "hand-driven failure" },
+                Identity = "hand-driven",
+            });
+            await server.KillAsync();
+        }
+
+        Assert.Equal("echo retried", await EchoAfterRestartAsync(id, queue));
     }
 
     public static TheoryData<string, string> RefusedFiles => new()
@@ -416,6 +451,37 @@ public sealed class RestartTests : IDisposable
             .AddWorkflow<PersistBackoffWorkflow>()
             .AddWorkflow<PersistCounterWorkflow>()
             .AddAllActivities(activities ?? new PersistenceActivities()));
+
+    /// <summary>Takes the queue's workflow task as a hand-driven worker would.</summary>
+    private static async Task<PollWorkflowTaskQueueResponse> HandPollAsync(TemporalClient client, string queue)
+    {
+        var task = await client.WorkflowService.PollWorkflowTaskQueueAsync(new PollWorkflowTaskQueueRequest
+        {
+            Namespace = "default",
+            TaskQueue = new TaskQueue { Name = queue },
+            Identity = "hand-driven",
+        });
+        Assert.False(task.TaskToken.IsEmpty);
+        return task;
+    }
+
+    private async Task<string> EchoAfterRestartAsync(string id, string queue)
+    {
+        await using var restarted = await DevServerProcess.StartAsync(DbFile);
+        var client = await ConnectAsync(restarted.Address);
+        using var worker = NewWorker(client, queue);
+        return await worker.ExecuteAsync(() => client.GetWorkflowHandle(id).GetResultAsync<string>().WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    private static StartWorkflowExecutionRequest EchoStartRequest(string id, string queue, string text) => new()
+    {
+        Namespace = "default",
+        WorkflowId = id,
+        WorkflowType = new Temporalio.Api.Common.V1.WorkflowType { Name = "PersistEcho" },
+        TaskQueue = new TaskQueue { Name = queue },
+        RequestId = $"start-{id}",
+        Input = new Temporalio.Api.Common.V1.Payloads { Payloads_ = { Temporalio.Converters.DataConverter.Default.PayloadConverter.ToPayload(text) } },
+    };
 
     private static StartWorkflowExecutionRequest StartRequest(string id, string queue, string requestId) => new()
     {

@@ -107,11 +107,20 @@ public sealed partial class WorkflowEngine
                 TimeOutWorkflowTask(run, task.Generation);
                 break;
             case WorkflowTaskPhase.Scheduled:
+                // A poll takes a queue entry only if it names the task's current scheduling (Sequence), which replay
+                // does not restore: entered under the scheduled event id, the task was skipped as stale and the run hung.
+                task.Sequence++;
                 Clock.Hold(WorkflowTaskLock(run));
-                WorkflowQueue(run.Namespace, run.TaskQueue).Offer(new WorkflowTaskRef(run, task.ScheduledEventId));
+                WorkflowQueue(run.Namespace, run.TaskQueue).Offer(new WorkflowTaskRef(run, task.Sequence));
                 break;
             default:
-                if (stored.Buffered.Count > 0)
+                if (task.Attempt > 1)
+                {
+                    // The last attempt failed or timed out: its retry is transient (never written), so schedule it again.
+                    RestoreBuffered(run, stored.Buffered);
+                    ScheduleWorkflowTask(run);
+                }
+                else if (stored.Buffered.Count > 0)
                 {
                     RestoreBuffered(run, stored.Buffered);
                     ScheduleWorkflowTask(run);
