@@ -76,6 +76,7 @@ internal static class WorkspaceBench
             var idleAt = DateTimeOffset.UtcNow.AddHours(12);
             var idleSchedule = $"CRON_TZ=UTC {idleAt.Minute} {idleAt.Hour} * * *";
             var clock = Stopwatch.StartNew();
+            var cpuBefore = ProcessCpu.Sample();
             var workspaces = await ForEachAsync(Enumerable.Range(0, count), 16, async i =>
             {
                 var owner = owners[i / 100];
@@ -92,6 +93,7 @@ internal static class WorkspaceBench
             var entered = await WaitCountAsync(
                 dataSource, "SELECT count(*) FROM workspace_builds WHERE workspace_id = ANY(@Ids) AND build_number = 1 AND deadline IS NOT NULL", ids, count, TimeSpan.FromMinutes(60));
             Print($"workspaces: {entered}/{count} in the workspace phase (deadline set) after {clock.Elapsed.TotalSeconds:F1} s ({entered / clock.Elapsed.TotalSeconds:F1}/s); {Load()}");
+            Print($"workspaces: set-up {ProcessCpu.Sample() - cpuBefore} (wall {clock.Elapsed.TotalSeconds:F1} s, 2 cores = {2 * clock.Elapsed.TotalSeconds:F0} CPU s)");
             if (entered != count)
                 exitCode = 1;
 
@@ -150,6 +152,7 @@ internal static class WorkspaceBench
             var startWritten = new List<double>();
             var stopActed = new List<double>();
             var stopWritten = new List<double>();
+            var toSplit = new List<(Guid Id, bool Stop, DateTimeOffset Due, DateTimeOffset CreatedAt)>();
             foreach (var group in builds.GroupBy(b => b.WorkspaceId))
             {
                 var start = group.FirstOrDefault(b => b.Reason == "autostart");
@@ -157,17 +160,26 @@ internal static class WorkspaceBench
                     continue;
                 startActed.Add((start.CreatedAt - due[group.Key]).TotalMilliseconds);
                 startWritten.Add((start.BenchWrittenAt - due[group.Key]).TotalMilliseconds);
+                toSplit.Add((group.Key, false, due[group.Key], start.CreatedAt));
                 var stop = group.FirstOrDefault(b => b.Reason == "autostop" && b.BuildNumber == start.BuildNumber + 1);
                 if (stop is null || start.Deadline is not { } deadline)
                     continue;
                 stopActed.Add((stop.CreatedAt - deadline).TotalMilliseconds);
                 stopWritten.Add((stop.BenchWrittenAt - deadline).TotalMilliseconds);
+                toSplit.Add((group.Key, true, deadline, stop.CreatedAt));
             }
             Print($"late: {startActed.Count}/{lateIds.Length} autostarted, {autostopped}/{lateIds.Length} autostopped; {lastLoad}");
             Print($"late: autostart, workflow acted  {Percentiles(startActed)} (bursts of ~{lateIds.Length / lateMinutes}, every other whole minute)");
             Print($"late: autostart, row committed   {Percentiles(startWritten)}");
             Print($"late: autostop,  workflow acted  {Percentiles(stopActed)}");
             Print($"late: autostop,  row committed   {Percentiles(stopWritten)}");
+
+            // Where the time went, from the server's event times in each workflow's history.
+            var splits = await ForEachAsync(toSplit, 8, async x =>
+                (x.Stop, Split: LatenessSplit.Of((await LatenessSplit.FetchAsync(client, WorkflowIds.Instance(x.Id))).Events, x.Due, x.CreatedAt)));
+            foreach (var line in LatenessSplit.Describe("late: autostart", [.. splits.Where(s => !s.Stop && s.Split is not null).Select(s => s.Split!)])
+                .Concat(LatenessSplit.Describe("late: autostop", [.. splits.Where(s => s.Stop && s.Split is not null).Select(s => s.Split!)])))
+                Print($"{line}");
             if (startActed.Count != lateIds.Length || stopActed.Count != lateIds.Length || Percentile(startActed, 0.99) > 250 || Percentile(stopActed, 0.99) > 250)
                 exitCode = 1;
 
