@@ -75,8 +75,19 @@ internal static class LatenessSplit
         }
     }
 
-    /// <summary>The latest run's history of the workflow (the lateness phase is minutes long: no continue-as-new in it).</summary>
-    public static Task<Temporalio.Common.WorkflowHistory> FetchAsync(ITemporalClient client, string workflowId) => client.GetWorkflowHandle(workflowId).FetchHistoryAsync();
+    /// <summary>The events of the workflow's run that was current at <paramref name="at"/> (walking back through continue-as-new).</summary>
+    public static async Task<IReadOnlyCollection<HistoryEvent>> FetchAsync(ITemporalClient client, string workflowId, DateTimeOffset at)
+    {
+        string? runId = null;
+        while (true)
+        {
+            var events = (await client.GetWorkflowHandle(workflowId, runId).FetchHistoryAsync()).Events;
+            var first = events.First();
+            runId = first.WorkflowExecutionStartedEventAttributes.ContinuedExecutionRunId;
+            if (Time(first) <= at || string.IsNullOrEmpty(runId))
+                return events;
+        }
+    }
 
     private static DateTimeOffset Time(HistoryEvent e) => new(e.EventTime.ToDateTime());
 

@@ -10,7 +10,7 @@ namespace Instances.Bench;
 /// </summary>
 internal sealed record ProcessCpu(double Bench, double Providers, double TemporalDev, double Postgres)
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux.
+    private const double TicksPerSecond = 100; // USER_HZ on Linux.
 
     public static ProcessCpu operator -(ProcessCpu a, ProcessCpu b) =>
         new(a.Bench - b.Bench, a.Providers - b.Providers, a.TemporalDev - b.TemporalDev, a.Postgres - b.Postgres);

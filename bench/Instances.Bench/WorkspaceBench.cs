@@ -77,6 +77,7 @@ internal static class WorkspaceBench
             var idleSchedule = $"CRON_TZ=UTC {idleAt.Minute} {idleAt.Hour} * * *";
             var clock = Stopwatch.StartNew();
             var cpuBefore = ProcessCpu.Sample();
+            var commandsAtStart = commands.Count;
             var workspaces = await ForEachAsync(Enumerable.Range(0, count), 16, async i =>
             {
                 var owner = owners[i / 100];
@@ -93,7 +94,7 @@ internal static class WorkspaceBench
             var entered = await WaitCountAsync(
                 dataSource, "SELECT count(*) FROM workspace_builds WHERE workspace_id = ANY(@Ids) AND build_number = 1 AND deadline IS NOT NULL", ids, count, TimeSpan.FromMinutes(60));
             Print($"workspaces: {entered}/{count} in the workspace phase (deadline set) after {clock.Elapsed.TotalSeconds:F1} s ({entered / clock.Elapsed.TotalSeconds:F1}/s); {Load()}");
-            Print($"workspaces: set-up {ProcessCpu.Sample() - cpuBefore} (wall {clock.Elapsed.TotalSeconds:F1} s, 2 cores = {2 * clock.Elapsed.TotalSeconds:F0} CPU s)");
+            Print($"workspaces: set-up {ProcessCpu.Sample() - cpuBefore} (wall {clock.Elapsed.TotalSeconds:F1} s × {Environment.ProcessorCount} cores); {(commands.Count - commandsAtStart) / (double)count:F1} PostgreSQL commands per workspace");
             if (entered != count)
                 exitCode = 1;
 
@@ -176,7 +177,7 @@ internal static class WorkspaceBench
 
             // Where the time went, from the server's event times in each workflow's history.
             var splits = await ForEachAsync(toSplit, 8, async x =>
-                (x.Stop, Split: LatenessSplit.Of((await LatenessSplit.FetchAsync(client, WorkflowIds.Instance(x.Id))).Events, x.Due, x.CreatedAt)));
+                (x.Stop, Split: LatenessSplit.Of(await LatenessSplit.FetchAsync(client, WorkflowIds.Instance(x.Id), x.CreatedAt), x.Due, x.CreatedAt)));
             foreach (var line in LatenessSplit.Describe("late: autostart", [.. splits.Where(s => !s.Stop && s.Split is not null).Select(s => s.Split!)])
                 .Concat(LatenessSplit.Describe("late: autostop", [.. splits.Where(s => s.Stop && s.Split is not null).Select(s => s.Split!)])))
                 Print($"{line}");
