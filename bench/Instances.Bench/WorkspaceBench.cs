@@ -40,6 +40,7 @@ internal static class WorkspaceBench
         var lateCount = Setting("LATE_WORKSPACES", Math.Min(1_000, Math.Max(1, count / 2)));
         var lateMinutes = Setting("LATE_MINUTES", 3);
         var idleSeconds = Setting("IDLE_SECONDS", 60);
+        var inFlight = Setting("SETUP_IN_FLIGHT", 100);
         // At load 50 a new connection can take longer than Npgsql's 15 s default to open: give the pool a minute. At most 60 connections: the cluster allows 100 and other pools share it.
         await using var dataSource = StoreDataSource.Create(new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Timeout = 60, CommandTimeout = 120, MaxPoolSize = 60 }.ConnectionString);
         var controllerId = instanceOptions.ControllerId;
@@ -78,8 +79,18 @@ internal static class WorkspaceBench
             var clock = Stopwatch.StartNew();
             var cpuBefore = ProcessCpu.Sample();
             var commandsAtStart = commands.Count;
+            // At most SETUP_IN_FLIGHT workspaces between their start and the workspace phase: set-up is CPU-bound on
+            // this machine, and thousands of runs in flight at once only lengthen every queue (workflow tasks time out,
+            // the workflow cache evicts runs mid-create and replays them).
+            var started = 0;
+            var enteredSoFar = 0;
+            using var setUpDone = new CancellationTokenSource();
+            var progress = FollowSetUpAsync(dataSource, count, inFlight, clock, () => Volatile.Read(ref started), n => Volatile.Write(ref enteredSoFar, n), setUpDone.Token);
             var workspaces = await ForEachAsync(Enumerable.Range(0, count), 16, async i =>
             {
+                while (Volatile.Read(ref started) - Volatile.Read(ref enteredSoFar) >= inFlight)
+                    await Task.Delay(TimeSpan.FromMilliseconds(20));
+                Interlocked.Increment(ref started);
                 var owner = owners[i / 100];
                 var settings = WorkspaceScheduleRequest.ForClaim(DateTimeOffset.UtcNow, idleSchedule, IdleTtl, AutomaticUpdates.Never, target.Policy);
                 var made = await FreshWorkspaces.InsertAsync(dataSource, target, owner, $"bench-{i}", settings)
@@ -89,8 +100,10 @@ internal static class WorkspaceBench
                 await client.StartWorkflowAsync((InstanceWorkflow wf) => wf.RunAsync(input), new(WorkflowIds.Instance(made.InstanceId), queue) { StartSignal = "ready" });
                 return (made.InstanceId, Owner: owner);
             });
+            await setUpDone.CancelAsync();
+            await progress;
             var ids = workspaces.Select(w => w.InstanceId).ToArray();
-            Print($"workspaces: {count} rows and workflows started in {clock.Elapsed.TotalSeconds:F1} s; {Load()}");
+            Print($"workspaces: {count} rows and workflows started in {clock.Elapsed.TotalSeconds:F1} s (at most {inFlight} in flight); {Load()}");
             var entered = await WaitCountAsync(
                 dataSource, "SELECT count(*) FROM workspace_builds WHERE workspace_id = ANY(@Ids) AND build_number = 1 AND deadline IS NOT NULL", ids, count, TimeSpan.FromMinutes(60));
             Print($"workspaces: {entered}/{count} in the workspace phase (deadline set) after {clock.Elapsed.TotalSeconds:F1} s ({entered / clock.Elapsed.TotalSeconds:F1}/s); {Load()}");
@@ -201,6 +214,35 @@ internal static class WorkspaceBench
         await connection.ExecuteAsync(
             "INSERT INTO users (id, username, status) SELECT id, 'bench-' || id::text, 'active' FROM unnest(@Ids) AS u(id)", new { Ids = ids });
         return ids;
+    }
+
+    /// <summary>Keeps the count of workspaces in the workspace phase fresh for the set-up window, printing the rate every 30 s.</summary>
+    private static async Task FollowSetUpAsync(
+        Npgsql.NpgsqlDataSource dataSource, int count, int inFlight, Stopwatch clock, Func<int> started, Action<int> entered, CancellationToken done)
+    {
+        var printed = TimeSpan.Zero;
+        while (!done.IsCancellationRequested)
+        {
+            await using (var connection = await dataSource.OpenConnectionAsync(CancellationToken.None))
+            {
+                // Every workspace of this private database is the benchmark's.
+                var n = await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM workspace_builds WHERE build_number = 1 AND deadline IS NOT NULL");
+                entered(n);
+                if (clock.Elapsed - printed >= TimeSpan.FromSeconds(30))
+                {
+                    printed = clock.Elapsed;
+                    Print($"  set-up: {n}/{count} in the workspace phase, {started() - n} in flight (≤ {inFlight}), {n / clock.Elapsed.TotalSeconds:F1}/s; {Load()}");
+                }
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), done);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     private static async Task<int> WaitCountAsync(Npgsql.NpgsqlDataSource dataSource, string sql, Guid[] ids, int expected, TimeSpan limit)
