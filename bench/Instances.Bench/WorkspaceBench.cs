@@ -64,7 +64,9 @@ internal static class WorkspaceBench
         var workspaceActivities = new WorkspaceActivities(new WorkspaceStore(dataSource), new InstanceStore(dataSource), new ProviderCatalog([instant], controllerId));
 
         var queue = $"bench-workspaces-{Guid.NewGuid():N}";
-        var options = new TemporalWorkerOptions(queue).AddWorkflow<InstanceWorkflow>().AddAllActivities(instanceActivities).AddAllActivities(workspaceActivities);
+        // The worker's pollers as the product configures them (LIFECYCLE_WORKER_WORKFLOW_POLLERS, default 10); the SDK's other defaults match the product's.
+        var options = new TemporalWorkerOptions(queue) { WorkflowTaskPollerBehavior = new Temporalio.Worker.Tuning.PollerBehavior.SimpleMaximum(Setting("WORKFLOW_POLLERS", 10)) }
+            .AddWorkflow<InstanceWorkflow>().AddAllActivities(instanceActivities).AddAllActivities(workspaceActivities);
         // The same schema that nobody uses: what the cluster itself (autovacuum) does to a database in the window.
         var control = new PostgresDatabase();
         await control.InitializeAsync();
