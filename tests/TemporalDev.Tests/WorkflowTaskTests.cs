@@ -130,6 +130,49 @@ public sealed class WorkflowTaskTests(TemporalFixture temporal)
         await CompleteAsync(task);
     }
 
+    [Fact]
+    public async Task A_sticky_poll_takes_tasks_from_the_queue_it_names_as_normal()
+    {
+        // Core keeps 4 of its 5 workflow pollers on its sticky queue; tasks always go to the normal queue (with the full
+        // history), so those polls must serve it or a burst of tasks is handed out one poll at a time.
+        var queue = temporal.NewTaskQueue();
+        var sticky = Service.PollWorkflowTaskQueueAsync(new() { Namespace = Namespace, TaskQueue = StickyOf(queue), Identity = Identity });
+        var handle = await StartAsync(queue);
+
+        var task = await sticky;
+        Assert.False(task.TaskToken.IsEmpty, "the sticky poll got no task");
+        Assert.Equal(handle.Id, task.WorkflowExecution.WorkflowId);
+        Assert.Equal(EventType.WorkflowExecutionStarted, task.History.Events[0].EventType);
+        await CompleteAsync(task);
+        Assert.Equal(WorkflowExecutionStatus.Completed, (await handle.DescribeAsync()).Status);
+    }
+
+    [Fact]
+    public async Task Shutting_a_worker_down_ends_its_waiting_sticky_polls_without_a_task()
+    {
+        var queue = temporal.NewTaskQueue();
+        var sticky = StickyOf(queue);
+        var waiting = Service.PollWorkflowTaskQueueAsync(new() { Namespace = Namespace, TaskQueue = sticky, Identity = Identity });
+
+        // The shutdown may reach the server before the poll does: it is repeated until the poll ends (a long poll lasts a minute).
+        for (var i = 0; i < 100 && !waiting.IsCompleted; i++)
+        {
+            await Service.ShutdownWorkerAsync(new() { Namespace = Namespace, StickyTaskQueue = sticky.Name, Identity = Identity, Reason = "test" });
+            await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None));
+        }
+        Assert.True(waiting.IsCompleted, "the sticky poll did not end when its worker shut down");
+        Assert.True((await waiting).TaskToken.IsEmpty);
+
+        // A task started afterwards is not lost to the ended poll: the next normal poll gets it.
+        var handle = await StartAsync(queue);
+        var task = await PollAsync(queue);
+        Assert.Equal(handle.Id, task.WorkflowExecution.WorkflowId);
+        await CompleteAsync(task);
+    }
+
+    private static Temporalio.Api.TaskQueue.V1.TaskQueue StickyOf(string queue) =>
+        new() { Name = $"{queue}-sticky-{Guid.NewGuid():N}", Kind = TaskQueueKind.Sticky, NormalName = queue };
+
     private Task<WorkflowHandle> StartAsync(string queue) =>
         temporal.Client.StartWorkflowAsync("HandDriven", [], new(temporal.NewWorkflowId(), queue) { TaskTimeout = TimeSpan.FromMinutes(1) });
 

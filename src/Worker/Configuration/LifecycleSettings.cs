@@ -73,12 +73,33 @@ public static class LifecycleSettings
         "Bearer token of the HTTP API (16+ characters). Unset with embedded Temporal: made once, kept in the data folder (api-token) and printed at start; required with a configured Temporal server.");
 
     /// <summary>Every setting, in the order the README documents them.</summary>
+    public static readonly Setting WorkerCachedWorkflows = new(
+        "LIFECYCLE_WORKER_CACHED_WORKFLOWS", "Lifecycle:Worker:CachedWorkflows", "1000",
+        "Workflow runs the worker keeps in memory between their tasks; a run woken after eviction replays its history (under 100 events).");
+
+    public static readonly Setting WorkerWorkflowPollers = new(
+        "LIFECYCLE_WORKER_WORKFLOW_POLLERS", "Lifecycle:Worker:WorkflowPollers", "10",
+        "Workflow-task long polls held open (idle ones cost the server nothing); a cron minute's burst of autostarts is dispatched through them.");
+
+    public static readonly Setting WorkerWorkflowTaskSlots = new(
+        "LIFECYCLE_WORKER_WORKFLOW_TASK_SLOTS", "Lifecycle:Worker:WorkflowTaskSlots", "100",
+        "Workflow tasks the worker runs at once.");
+
+    public static readonly Setting WorkerLocalActivitySlots = new(
+        "LIFECYCLE_WORKER_LOCAL_ACTIVITY_SLOTS", "Lifecycle:Worker:LocalActivitySlots", "100",
+        "Store calls (local activities) in flight at once; keep within the database pool (Npgsql's default: 100 connections).");
+
+    public static readonly Setting WorkerActivitySlots = new(
+        "LIFECYCLE_WORKER_ACTIVITY_SLOTS", "Lifecycle:Worker:ActivitySlots", "100",
+        "Provider calls and other activities in flight at once (each provider call is a process).");
+
     public static IReadOnlyList<Setting> All { get; } =
     [
         DatabaseUrl, DataDirectory, TemporalAddress, TemporalNamespace, TemporalTaskQueue, TemporalApiKey, TemporalTls,
         TemporalTlsCert, TemporalTlsKey, TemporalDevLauncher, HttpUrl, LogLevel, LogFormat, OtlpEndpoint, ControllerId,
         InstanceTokenSecret, CallbackBaseUrl, ReconcileInterval,
         ApiToken,
+        WorkerCachedWorkflows, WorkerWorkflowPollers, WorkerWorkflowTaskSlots, WorkerLocalActivitySlots, WorkerActivitySlots,
     ];
 
     /// <summary>

@@ -8,6 +8,7 @@ using Lifecycle.Worker.Temporal;
 using Lifecycle.Worker.Tracing;
 using Npgsql;
 using Temporalio.Client;
+using Temporalio.Extensions.Hosting;
 using Temporalio.Runtime;
 
 namespace Lifecycle.Worker.Hosting;
@@ -36,6 +37,7 @@ public static class LifecycleHost
         {
             options = LifecycleOptions.Load(builder.Configuration);
             apiToken = ApiToken.Resolve(builder.Configuration[LifecycleSettings.ApiToken.Key], options);
+            _ = WorkerTuning.Load(builder.Configuration);
         }
         catch (InvalidSettingException e)
         {
@@ -150,7 +152,8 @@ public static class LifecycleHost
         builder.Services.AddSingleton(client);
         builder.Services.AddLifecycleTelemetry(options);
         builder.Services.AddProvisioning(builder.Configuration, options);
-        builder.Services.AddHostedTemporalWorker(options.Temporal.TaskQueue).AddLifecycleWorkflows();
+        builder.Services.AddHostedTemporalWorker(options.Temporal.TaskQueue).AddLifecycleWorkflows()
+            .ConfigureOptions(worker => WorkerTuning.Load(builder.Configuration).ApplyTo(worker));
         builder.Services.AddLifecycleApi(apiToken);
 
         var app = builder.Build();

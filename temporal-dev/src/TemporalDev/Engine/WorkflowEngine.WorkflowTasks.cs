@@ -72,12 +72,21 @@ public sealed partial class WorkflowEngine
         var name = request.TaskQueue?.Name;
         if (string.IsNullOrEmpty(name)) throw RpcErrors.InvalidArgument("task_queue.name: required");
         TaskQueue<WorkflowTaskRef> queue;
+        string? sticky = null;
         lock (gate)
         {
             RequireNamespace(request.Namespace);
-            if (request.TaskQueue!.Kind == TaskQueueKind.Sticky)
+            if (request.TaskQueue!.Kind == TaskQueueKind.Sticky && !string.IsNullOrEmpty(request.TaskQueue.NormalName))
             {
-                // Sticky queues are never fed: every task goes to the normal queue with the full history.
+                // Every task goes to the normal queue with the full history (core skips the events a cached run has
+                // seen), so a sticky poll takes from the normal queue: all of a worker's pollers serve it, as they
+                // would share the work on a real server. Core keeps most of its pollers sticky (4 of 5 by default).
+                queue = WorkflowQueue(request.Namespace, request.TaskQueue.NormalName);
+                sticky = name;
+            }
+            else if (request.TaskQueue.Kind == TaskQueueKind.Sticky)
+            {
+                // A sticky poll that does not name its normal queue is held until it times out.
                 if (!stickyQueues.TryGetValue(name, out queue!)) stickyQueues[name] = queue = new();
             }
             else
@@ -102,11 +111,13 @@ public sealed partial class WorkflowEngine
                 }
 
                 poller = queue.AddPoller();
+                if (sticky is not null) StickyPollsOf(sticky).Add(poller);
             }
 
             var handed = await WaitForTaskAsync(poller, deadline, context.CancellationToken).ConfigureAwait(false);
             lock (gate)
             {
+                if (sticky is not null && stickyPolls.TryGetValue(sticky, out var polls)) polls.Remove(poller);
                 if (handed is null || context.CancellationToken.IsCancellationRequested)
                 {
                     // A task handed to a poll whose caller went away goes back to the front of the queue.
@@ -121,6 +132,12 @@ public sealed partial class WorkflowEngine
                 }
             }
         }
+    }
+
+    private HashSet<TaskCompletionSource<WorkflowTaskRef?>> StickyPollsOf(string sticky)
+    {
+        if (!stickyPolls.TryGetValue(sticky, out var polls)) stickyPolls[sticky] = polls = [];
+        return polls;
     }
 
     private static DateTime PollDeadline(ServerCallContext context)
@@ -564,6 +581,12 @@ public sealed partial class WorkflowEngine
             if (!string.IsNullOrEmpty(request.StickyTaskQueue) && stickyQueues.Remove(request.StickyTaskQueue, out var sticky))
             {
                 sticky.ReleasePollers();
+            }
+
+            // The worker's sticky polls waiting on the normal queue end now, with no task, as on the real server.
+            if (!string.IsNullOrEmpty(request.StickyTaskQueue) && stickyPolls.Remove(request.StickyTaskQueue, out var polls))
+            {
+                foreach (var poll in polls) poll.TrySetResult(null);
             }
         }
 

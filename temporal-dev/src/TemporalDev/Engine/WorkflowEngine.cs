@@ -16,6 +16,7 @@ public sealed partial class WorkflowEngine : IDisposable
     private readonly Dictionary<(string Ns, string Queue), TaskQueue<WorkflowTaskRef>> workflowQueues = [];
     private readonly Dictionary<(string Ns, string Queue), TaskQueue<ActivityTaskRef>> activityQueues = [];
     private readonly Dictionary<string, TaskQueue<WorkflowTaskRef>> stickyQueues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<TaskCompletionSource<WorkflowTaskRef?>>> stickyPolls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueryTask> queries = new(StringComparer.Ordinal);
     private readonly HashSet<string> namespaces;
     private readonly long suggestContinueAsNewEvents;
