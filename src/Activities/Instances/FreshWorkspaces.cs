@@ -109,7 +109,7 @@ public static class FreshWorkspaces
         InsertAsync(dataSource, target, ownerId, name, settings, task, claimMissed: false, cancellationToken);
 
     /// <summary>
-    /// As <see cref="InsertAsync(NpgsqlDataSource, ClaimTarget, Guid, string, WorkspaceSettings, CancellationToken)"/>
+    /// As <see cref="InsertAsync(NpgsqlDataSource, ClaimTarget, Guid, string, WorkspaceSettings, WorkspaceTask?, CancellationToken)"/>
     /// for a claim's fallback: a <c>claim_missed</c> prebuild event is written in the same transaction, so a miss
     /// counts (spec B16's <c>misses_</c> windows) exactly when its workspace exists.
     /// </summary>
