@@ -80,6 +80,11 @@ public sealed record WorkspaceDetails
 
     public string? BuildError { get; init; }
 
+    /// <summary>The AI task the workspace was created for (spec A21); null for an ordinary workspace.</summary>
+    public Guid? TaskId { get; init; }
+
+    public string? TaskName { get; init; }
+
     /// <summary>An unclaimed prebuild: the lifecycle rules and the workspace routes leave it to the reconciler.</summary>
     public bool IsPrebuild => OwnerId == SystemUsers.PrebuildsUserId;
 
@@ -109,7 +114,7 @@ public sealed class WorkspaceCatalog(NpgsqlDataSource dataSource)
                b.build_number, b.transition AS build_transition, j.job_status AS build_status, b.reason AS build_reason,
                b.initiator_id AS build_initiator_id, b.template_version_id AS build_template_version_id,
                b.deadline AS build_deadline, b.max_deadline AS build_max_deadline, b.created_at AS build_created_at,
-               j.completed_at AS build_completed_at, nullif(j.error, '') AS build_error
+               j.completed_at AS build_completed_at, nullif(j.error, '') AS build_error, w.task_id, w.task_name
         FROM workspaces w
         JOIN users u ON u.id = w.owner_id
         JOIN templates t ON t.id = w.template_id

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using Lifecycle.Activities.Catalog;
 using Lifecycle.Activities.Store;
 using Lifecycle.Workflows.Workspaces;
 using Npgsql;
@@ -69,6 +70,9 @@ public static class FreshWorkspaces
         FROM users u WHERE u.id = @owner_id
         """;
 
+    // The AI task the workspace is made for (spec A21), in the insert's transaction.
+    private const string TaskSql = "UPDATE workspaces SET task_id = @task_id, task_name = @task_name WHERE id = @id";
+
     // A claim request that found no claimable prebuild (spec B16's misses_ windows), recorded with the workspace it made.
     private const string MissSql = "INSERT INTO prebuild_events (preset_id, kind) VALUES (@preset_id, 'claim_missed')";
 
@@ -96,23 +100,25 @@ public static class FreshWorkspaces
 
     /// <summary>
     /// Inserts the workspace; returns null when the owner took the name meanwhile (the unique index decides).
-    /// <paramref name="settings"/> are the request's schedule fields, already validated against the template.
+    /// <paramref name="settings"/> are the request's schedule fields, already validated against the template;
+    /// <paramref name="task"/> links it to the AI task it is made for (spec A21). A task already linked to a live
+    /// workspace is a <see cref="CatalogConflictException"/> on <c>task_id</c>.
     /// </summary>
     public static Task<FreshWorkspace?> InsertAsync(
-        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, CancellationToken cancellationToken = default) =>
-        InsertAsync(dataSource, target, ownerId, name, settings, claimMissed: false, cancellationToken);
+        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, WorkspaceTask? task = null, CancellationToken cancellationToken = default) =>
+        InsertAsync(dataSource, target, ownerId, name, settings, task, claimMissed: false, cancellationToken);
 
     /// <summary>
-    /// As <see cref="InsertAsync(NpgsqlDataSource, ClaimTarget, Guid, string, WorkspaceSettings, CancellationToken)"/>
+    /// As <see cref="InsertAsync(NpgsqlDataSource, ClaimTarget, Guid, string, WorkspaceSettings, WorkspaceTask?, CancellationToken)"/>
     /// for a claim's fallback: a <c>claim_missed</c> prebuild event is written in the same transaction, so a miss
     /// counts (spec B16's <c>misses_</c> windows) exactly when its workspace exists.
     /// </summary>
     public static Task<FreshWorkspace?> InsertAfterMissAsync(
         NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, CancellationToken cancellationToken = default) =>
-        InsertAsync(dataSource, target, ownerId, name, settings, claimMissed: true, cancellationToken);
+        InsertAsync(dataSource, target, ownerId, name, settings, task: null, claimMissed: true, cancellationToken);
 
     private static async Task<FreshWorkspace?> InsertAsync(
-        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, bool claimMissed, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, ClaimTarget target, Guid ownerId, string name, WorkspaceSettings settings, WorkspaceTask? task, bool claimMissed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(settings);
@@ -130,6 +136,8 @@ public static class FreshWorkspaces
                 IsPrebuild: false, settings.AutostartSchedule, settings.Ttl, settings.NextStartAt);
             await FirstBuildInsert.InsertAsync(
                 connection, transaction, owner, [new FirstBuildKey(id, name, workspace.InstanceName, Guid.CreateVersion7(), Guid.CreateVersion7())], cancellationToken);
+            if (task is not null)
+                await connection.ExecuteAsync(new CommandDefinition(TaskSql, new { id, task_id = task.Id, task_name = task.Name }, transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition(
                 AuditSql,
                 new
@@ -138,7 +146,7 @@ public static class FreshWorkspaces
                     organization_id = target.OrganizationId,
                     owner_id = ownerId,
                     name,
-                    new_value = JsonSerializer.Serialize(new { owner_id = ownerId, name, preset_id = target.PresetId, autostart_schedule = settings.AutostartSchedule, ttl_ms = (long?)settings.Ttl?.TotalMilliseconds }),
+                    new_value = JsonSerializer.Serialize(new { owner_id = ownerId, name, preset_id = target.PresetId, autostart_schedule = settings.AutostartSchedule, ttl_ms = (long?)settings.Ttl?.TotalMilliseconds, task_id = task?.Id, task_name = task?.Name }),
                     additional = JsonSerializer.Serialize(new { via = "api", claimed_from_prebuild = false }),
                 },
                 transaction,
@@ -149,6 +157,10 @@ public static class FreshWorkspaces
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "workspaces_owner_id_name_key")
         {
             return null;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "workspaces_task_id_key")
+        {
+            throw new CatalogConflictException("task_id", $"task {task!.Id} already has a live workspace");
         }
         await transaction.CommitAsync(cancellationToken);
         return workspace;

@@ -91,6 +91,10 @@ internal sealed record FactsRow
 
     public DateTimeOffset? CanceledAt { get; init; }
 
+    public Guid? TaskId { get; init; }
+
+    public string? TaskName { get; init; }
+
     public WorkspaceSnapshot ToSnapshot()
     {
         var template = new TemplateSchedulePolicy
@@ -142,6 +146,7 @@ internal sealed record FactsRow
                 NextStartAt = NextStartAt,
             },
             LatestBuild = build,
+            Task = TaskId is { } taskId ? new WorkspaceTask(taskId, TaskName ?? string.Empty) : null,
         };
         return new WorkspaceSnapshot
         {
@@ -158,7 +163,7 @@ internal sealed record FactsRow
         };
     }
 
-    // The store knows reasons the rules never choose (failedstop, task_auto_pause): both are stops the rules made.
+    // The store knows a reason the rules never choose (failedstop): a stop the rules made.
     private static BuildReason ParseReason(string? text) =>
         StoredText.TryParse<BuildReason>(text, out var reason) ? reason : BuildReason.Autostop;
 }

@@ -25,7 +25,8 @@ public sealed class WorkspaceStore
                t.time_til_dormant_autodelete, t.time_til_autostop_notify, t.require_active_version, t.active_version_id,
                av.name AS active_version_name, av.message AS active_version_message,
                b.build_number, b.transition, b.reason, b.created_at AS build_created_at, b.deadline, b.max_deadline,
-               b.notified_autostop_deadline, b.template_version_id, j.job_status, j.completed_at, j.canceled_at
+               b.notified_autostop_deadline, b.template_version_id, j.job_status, j.completed_at, j.canceled_at,
+               w.task_id, w.task_name
         FROM workspaces w
         JOIN users u ON u.id = w.owner_id
         JOIN templates t ON t.id = w.template_id

@@ -27,6 +27,12 @@ public sealed record NewWorkspaceRequest
 
     /// <summary>Autostop TTL in milliseconds; absent or 0 = the template default.</summary>
     public long? TtlMs { get; init; }
+
+    /// <summary>The AI task the workspace is created for (spec A21); set together with <see cref="TaskName"/>.</summary>
+    public Guid? TaskId { get; init; }
+
+    /// <summary>The AI task's name, shown in its "Task paused" notification.</summary>
+    public string? TaskName { get; init; }
 }
 
 /// <summary>A checked request for a new workspace: what a claim asks the workflow for and what a fresh workspace is made of.</summary>
@@ -35,7 +41,8 @@ public sealed record NewWorkspaceRequest
 /// <param name="Name">The workspace name, free for the owner when checked.</param>
 /// <param name="Ttl">The TTL as requested (the claim update checks it again against the template).</param>
 /// <param name="Settings">The schedule fields to store, validated against the template's policy.</param>
-public sealed record NewWorkspacePlan(ClaimTarget Target, Guid OwnerId, string Name, TimeSpan? Ttl, WorkspaceSettings Settings);
+/// <param name="Task">The AI task the workspace is created for; null for an ordinary workspace.</param>
+public sealed record NewWorkspacePlan(ClaimTarget Target, Guid OwnerId, string Name, TimeSpan? Ttl, WorkspaceSettings Settings, WorkspaceTask? Task = null);
 
 /// <summary>
 /// What a claim and a fresh workspace share: checking the request (preset on the active version of a live template, an
@@ -45,6 +52,7 @@ public sealed record NewWorkspacePlan(ClaimTarget Target, Guid OwnerId, string N
 public static partial class NewWorkspaces
 {
     private const int NameMaxLength = 32;
+    private const int TaskNameMaxLength = 64;
 
     /// <summary>Checks the request; every problem is a <see cref="CatalogException"/> naming the field (400, or 409 for a taken name).</summary>
     public static async Task<NewWorkspacePlan> PlanAsync(NpgsqlDataSource dataSource, NewWorkspaceRequest body, CancellationToken cancellationToken)
@@ -54,6 +62,7 @@ public static partial class NewWorkspaces
         var ownerId = ApiFields.Required(body.OwnerId, "owner_id");
         var name = ValidName(body.Name);
         var ttl = body.TtlMs is { } ms ? ApiFields.Milliseconds(ms, "ttl_ms", LifecycleConstants.MaximumTtl) : (TimeSpan?)null;
+        var task = ValidTask(body.TaskId, body.TaskName);
 
         var target = await FreshWorkspaces.ReadTargetAsync(dataSource, presetId, cancellationToken)
             ?? throw new CatalogInputException("preset_id", $"preset {presetId} not found");
@@ -69,7 +78,7 @@ public static partial class NewWorkspaces
             throw new CatalogInputException("owner_id", $"user {ownerId} is suspended");
         if (owner.HasWorkspaceNamed)
             throw new CatalogConflictException("name", $"user {ownerId} already has a workspace named \"{name}\"");
-        return new NewWorkspacePlan(target, ownerId, name, ttl, Settings(body.AutostartSchedule, ttl, target));
+        return new NewWorkspacePlan(target, ownerId, name, ttl, Settings(body.AutostartSchedule, ttl, target), task);
     }
 
     /// <summary>
@@ -88,7 +97,7 @@ public static partial class NewWorkspaces
         ArgumentNullException.ThrowIfNull(plan);
         var fresh = await (claimMissed
                 ? FreshWorkspaces.InsertAfterMissAsync(dataSource, plan.Target, plan.OwnerId, plan.Name, plan.Settings, cancellationToken)
-                : FreshWorkspaces.InsertAsync(dataSource, plan.Target, plan.OwnerId, plan.Name, plan.Settings, cancellationToken))
+                : FreshWorkspaces.InsertAsync(dataSource, plan.Target, plan.OwnerId, plan.Name, plan.Settings, plan.Task, cancellationToken))
             ?? throw new CatalogConflictException("name", $"user {plan.OwnerId} already has a workspace named \"{plan.Name}\"");
         await StartInstanceAsync(client, services, fresh);
         return fresh;
@@ -101,6 +110,20 @@ public static partial class NewWorkspaces
         return NamePattern().IsMatch(name)
             ? name
             : throw new CatalogInputException("name", $"\"{name}\" must be letters, digits and single hyphens between them");
+    }
+
+    /// <summary>The AI task link (spec A21): both <c>task_id</c> and <c>task_name</c>, or neither.</summary>
+    public static WorkspaceTask? ValidTask(Guid? id, string? name)
+    {
+        if (id is null && name is null)
+            return null;
+        if (id is null)
+            throw new CatalogInputException("task_id", "is required when task_name is set");
+        if (id == Guid.Empty)
+            throw new CatalogInputException("task_id", "must not be the empty UUID");
+        if (name is null)
+            throw new CatalogInputException("task_name", "is required when task_id is set");
+        return new WorkspaceTask(id.Value, ApiFields.Name(name, "task_name", TaskNameMaxLength));
     }
 
     private static async Task StartInstanceAsync(ITemporalClient client, IServiceProvider services, FreshWorkspace fresh)

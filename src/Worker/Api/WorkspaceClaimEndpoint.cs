@@ -23,6 +23,8 @@ public static class WorkspaceClaimEndpoint
         {
             var body = await ApiJson.ReadAsync<NewWorkspaceRequest>(request, cancellationToken);
             var plan = await NewWorkspaces.PlanAsync(dataSource, body, cancellationToken);
+            if (plan.Task is not null)
+                throw new CatalogInputException("task_id", "a claim cannot link an AI task; create the task's workspace with POST /api/v1/workspaces");
 
             var claim = new ClaimRequest(plan.OwnerId, plan.Name, plan.Target.PresetId, plan.Settings.AutostartSchedule, plan.Ttl);
             foreach (var candidate in await ClaimablePrebuilds.ListAsync(dataSource, plan.Target.PresetId, cancellationToken: cancellationToken))

@@ -37,6 +37,8 @@ public static class WorkspaceViews
             ready_at = d.ReadyAt,
             created_at = d.CreatedAt,
             updated_at = d.UpdatedAt,
+            task_id = d.TaskId,
+            task_name = d.TaskName,
             latest_build = d.BuildNumber is { } number
                 ? new
                 {

@@ -399,6 +399,11 @@ public sealed partial class InstanceWorkflow
             {
                 notice = DormantNotice(dormancy, end);
             }
+            if (power.Done && reason == Workspaces.BuildReason.TaskAutoPause && facts.Task is { } task)
+            {
+                // A21: sent once the task's workspace has actually stopped; a failed stop is retried (A13) and notifies then.
+                notice = Notice("task_paused", $"task-paused/{input.InstanceId}/{number}", LifecycleNotices.TaskPaused(task, snapshot.Name));
+            }
             await Workflow.ExecuteLocalActivityAsync(
                 (IWorkspaceActivities a) => a.EndBuildAsync(new WorkspaceBuildEnd(
                     input.InstanceId,

@@ -9,6 +9,9 @@ public static class LifecycleNotices
     /// <summary>The reason label of the dormancy notification.</summary>
     public const string InactivityReason = "inactivity exceeded the dormancy threshold";
 
+    /// <summary>The pause_reason label of "Task paused" when the rules stopped a task's workspace (spec A21).</summary>
+    public const string IdleTimeoutPauseReason = "idle timeout";
+
     /// <summary>
     /// "Workspace dormant": the name, the reason and, only when deletion is actually scheduled,
     /// <c>timeTilDelete</c> stating the true deletion time (deleting_at) relative to <paramref name="now"/>.
@@ -43,4 +46,17 @@ public static class LifecycleNotices
             ["template_version_name"] = versionName,
             ["template_version_message"] = string.IsNullOrEmpty(versionMessage) ? "None provided" : versionMessage,
         };
+
+    /// <summary>"Task paused" (spec A21): the task's name and id, the workspace's name, and why it paused.</summary>
+    public static IReadOnlyDictionary<string, string> TaskPaused(WorkspaceTask task, string workspaceName)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["task"] = task.Name,
+            ["task_id"] = task.Id.ToString(),
+            ["workspace"] = workspaceName,
+            ["pause_reason"] = IdleTimeoutPauseReason,
+        };
+    }
 }

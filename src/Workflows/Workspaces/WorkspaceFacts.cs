@@ -32,7 +32,10 @@ public enum BuildStatus
     Failed,
 }
 
-/// <summary>Why a build was made. The lifecycle rules only ever use autostart, autostop, dormancy and autodelete.</summary>
+/// <summary>
+/// Why a build was made. The lifecycle rules only ever use autostart, autostop, dormancy, autodelete and, for the stop
+/// of a workspace linked to an AI task, task_auto_pause (spec A21).
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<BuildReason>))]
 public enum BuildReason
 {
@@ -41,6 +44,7 @@ public enum BuildReason
     Autostop,
     Dormancy,
     Autodelete,
+    TaskAutoPause,
 }
 
 /// <summary>Whether an autostart moves the workspace to the template's active version.</summary>
@@ -151,6 +155,11 @@ public sealed record LatestBuild
     public bool InFlight => Status is BuildStatus.Pending or BuildStatus.Running or BuildStatus.Canceling;
 }
 
+/// <summary>The AI task a workspace was created for (spec A21): its stops by the rules are the task's pauses.</summary>
+/// <param name="Id">The task's id in the system that runs AI tasks.</param>
+/// <param name="Name">The task's name, as the "Task paused" notification shows it.</param>
+public sealed record WorkspaceTask(Guid Id, string Name);
+
 /// <summary>Everything the lifecycle rules need to know about one workspace, read at one instant.</summary>
 public sealed record WorkspaceFacts
 {
@@ -168,4 +177,7 @@ public sealed record WorkspaceFacts
     required public WorkspaceSettings Workspace { get; init; }
 
     required public LatestBuild LatestBuild { get; init; }
+
+    /// <summary>The AI task this workspace was created for; null for an ordinary workspace.</summary>
+    public WorkspaceTask? Task { get; init; }
 }

@@ -103,7 +103,7 @@ public static class WorkspaceLifecycle
     private static WorkspaceDecision Select(WorkspaceFacts f, DateTimeOffset now)
     {
         if (WorkspaceEligibility.IsEligibleForAutostop(f, now))
-            return Build(LifecycleRule.Autostop, BuildTransition.Stop, BuildReason.Autostop);
+            return Build(LifecycleRule.Autostop, BuildTransition.Stop, StopReason(f));
 
         if (WorkspaceEligibility.IsEligibleForAutostart(f, now))
         {
@@ -116,7 +116,7 @@ public static class WorkspaceLifecycle
         }
 
         if (WorkspaceEligibility.IsEligibleForFailedStop(f, now))
-            return Build(LifecycleRule.FailedStop, BuildTransition.Stop, BuildReason.Autostop);
+            return Build(LifecycleRule.FailedStop, BuildTransition.Stop, StopReason(f));
 
         if (WorkspaceEligibility.IsEligibleForDormancy(f, now))
         {
@@ -133,6 +133,12 @@ public static class WorkspaceLifecycle
 
         return WorkspaceDecision.Nothing;
     }
+
+    /// <summary>
+    /// A21: the rules' stop of a workspace linked to an AI task is the task's pause. As in Coder, this holds for the
+    /// failed-stop retry too (it is the same autostop, tried again), not for a dormancy stop.
+    /// </summary>
+    private static BuildReason StopReason(WorkspaceFacts f) => f.Task is null ? BuildReason.Autostop : BuildReason.TaskAutoPause;
 
     private static WorkspaceDecision Build(LifecycleRule rule, BuildTransition transition, BuildReason reason) =>
         new() { Rule = rule, Transition = transition, Reason = reason };

@@ -106,6 +106,12 @@ public sealed class WorkspacesCreateApiTests(WallClockTemporalFixture temporal, 
             ("ttl under a minute", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "ttl_ms": 30000}""", "ttl_ms"),
             ("ttl over 30 days", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "ttl_ms": 2592060000}""", "ttl_ms"),
             ("unknown field", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "size": "xl"}""", "size"),
+            ("task name without a task id", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "task_name": "fix-it"}""", "task_id"),
+            ("task id without a task name", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "task_id": "{{Guid.NewGuid()}}"}""", "task_name"),
+            ("empty task id", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "task_id": "{{Guid.Empty}}", "task_name": "fix-it"}""", "task_id"),
+            ("malformed task id", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "task_id": "task-7", "task_name": "fix-it"}""", "task_id"),
+            ("blank task name", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "task_id": "{{Guid.NewGuid()}}", "task_name": "  "}""", "task_name"),
+            ("task name too long", $$"""{"preset_id": "{{preset}}", "owner_id": "{{owner}}", "name": "a", "task_id": "{{Guid.NewGuid()}}", "task_name": "{{new string('t', 65)}}"}""", "task_name"),
             ("not JSON", "preset please", "body"),
             ("empty body", "", "body"),
         };
@@ -118,6 +124,47 @@ public sealed class WorkspacesCreateApiTests(WallClockTemporalFixture temporal, 
             Assert.True(answer.Field == field, $"{name}: field {answer.Field}, expected {field}: {answer}");
             Assert.False(string.IsNullOrEmpty(answer.Error), name);
         }
+        Assert.Equal(before, await FingerprintAsync());
+    }
+
+    [Fact]
+    public Task A_workspace_created_for_an_ai_task_is_linked_to_it_and_a_second_live_workspace_for_the_task_is_409() =>
+        kit.Worker.ExecuteAsync(async () =>
+        {
+            var owner = await kit.UserAsync();
+            var taskId = Guid.NewGuid();
+
+            var (answer, _) = await CreateAsync(new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "task-box", task_id = taskId, task_name = " fix-flaky-test " });
+
+            Assert.True(answer.Status == HttpStatusCode.Created, answer.ToString());
+            started.Add(answer.Id);
+            Assert.Equal((taskId, "fix-flaky-test"), (answer.Body.GetProperty("task_id").GetGuid(), answer.Body.GetProperty("task_name").GetString()));
+            Assert.Equal(
+                $"{taskId} fix-flaky-test",
+                await ApiRows.ScalarAsync<string>(database.DataSource, "SELECT concat_ws(' ', task_id, task_name) FROM workspaces WHERE id = @id", new { id = answer.Id }));
+            var got = await api.GetAsync($"{Path}/{answer.Id}");
+            Assert.Equal(taskId, got.Body.GetProperty("task_id").GetGuid());
+
+            var ordinary = await api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "plain-box" });
+            Assert.True(ordinary.Status == HttpStatusCode.Created, ordinary.ToString());
+            started.Add(ordinary.Id);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, ordinary.Body.GetProperty("task_id").ValueKind);
+
+            var before = await OwnedAsync(owner);
+            var again = await api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "task-box-2", task_id = taskId, task_name = "fix-flaky-test" });
+            Assert.True(again.Status == HttpStatusCode.Conflict, again.ToString());
+            Assert.Equal("task_id", again.Field);
+            Assert.Equal(before, await OwnedAsync(owner));
+        });
+
+    [Fact]
+    public async Task A_claim_cannot_link_an_ai_task_and_is_a_400_naming_task_id()
+    {
+        var owner = await kit.UserAsync();
+        var before = await FingerprintAsync();
+        var answer = await api.PostAsync($"{Path}/claim", new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "task-claim", task_id = Guid.NewGuid(), task_name = "fix-it" });
+        Assert.True(answer.Status == HttpStatusCode.BadRequest, answer.ToString());
+        Assert.Equal("task_id", answer.Field);
         Assert.Equal(before, await FingerprintAsync());
     }
 
