@@ -221,20 +221,7 @@ public static class PrebuildSnapshotReader
         var totals = (await grid.ReadAsync<TotalsRow>())
             .Select(r => new PresetTotals(new PresetLabels(r.TemplateName, r.PresetName, r.OrganizationName), r.Created, r.Failed, r.Claimed))
             .ToList();
-        var claimWindows = (await grid.ReadAsync<ClaimWindowsRow>()).Select(r => new PresetClaimWindows
-        {
-            PresetId = r.PresetId,
-            Claims5m = r.Claims5m,
-            Claims10m = r.Claims10m,
-            Claims30m = r.Claims30m,
-            Claims60m = r.Claims60m,
-            Claims120m = r.Claims120m,
-            Misses5m = r.Misses5m,
-            Misses10m = r.Misses10m,
-            Misses30m = r.Misses30m,
-            Misses60m = r.Misses60m,
-            Misses120m = r.Misses120m,
-        }).ToList();
+        var claimWindows = (await grid.ReadAsync<PresetClaimWindows>()).ToList();
         if (!grid.IsConsumed)
             throw new InvalidOperationException($"prebuild snapshot: the batch returned more than the {StatementCount} result sets read");
         await transaction.CommitAsync(cancellationToken);
@@ -317,31 +304,6 @@ public static class PrebuildSnapshotReader
         public int NumFailed { get; init; }
 
         public DateTimeOffset LastBuildAt { get; init; }
-    }
-
-    private sealed class ClaimWindowsRow
-    {
-        public Guid PresetId { get; init; }
-
-        public int Claims5m { get; init; }
-
-        public int Claims10m { get; init; }
-
-        public int Claims30m { get; init; }
-
-        public int Claims60m { get; init; }
-
-        public int Claims120m { get; init; }
-
-        public int Misses5m { get; init; }
-
-        public int Misses10m { get; init; }
-
-        public int Misses30m { get; init; }
-
-        public int Misses60m { get; init; }
-
-        public int Misses120m { get; init; }
     }
 
     private sealed class TotalsRow
