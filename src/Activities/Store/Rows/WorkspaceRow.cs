@@ -57,6 +57,11 @@ public sealed record WorkspaceRow
 
     public DateTimeOffset? ReadyAt { get; init; }
 
+    /// <summary>The AI task this workspace runs (A21), with <see cref="TaskName"/>; both or neither.</summary>
+    public Guid? TaskId { get; init; }
+
+    public string? TaskName { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
