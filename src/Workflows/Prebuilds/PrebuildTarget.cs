@@ -86,13 +86,17 @@ public static class PrebuildTarget
     /// zone name this machine knows (the rule schedules use), because <c>hour</c> and <c>weekday</c> are read in it.
     /// Null when the zone is valid, else the problem.
     /// </summary>
-    public static string? ExpressionTimeZoneProblem(string? timeZone)
+    public static string? ExpressionTimeZoneProblem(string? timeZone) => ExpressionZone(timeZone, out _);
+
+    // The zone is looked up once per evaluation: the problem for the API, the zone for hour and weekday.
+    private static string? ExpressionZone(string? timeZone, out TimeZoneInfo? zone)
     {
+        zone = null;
         if (string.IsNullOrWhiteSpace(timeZone))
             return "needs scheduling_timezone, an IANA time zone such as \"Europe/Berlin\" (hour and weekday are read in it)";
         try
         {
-            PrebuildScheduleTable.ParseTimeZone(timeZone);
+            zone = PrebuildScheduleTable.ParseTimeZone(timeZone);
             return null;
         }
         catch (PrebuildScheduleException e)
@@ -119,7 +123,7 @@ public static class PrebuildTarget
     private static bool TryExpression(PrebuildPreset preset, int scheduledTarget, DateTimeOffset at, TargetCounts counts, out int desired, out string? error)
     {
         desired = 0;
-        if (ExpressionTimeZoneProblem(preset.SchedulingTimeZone) is { } zoneProblem)
+        if (ExpressionZone(preset.SchedulingTimeZone, out var zone) is { } zoneProblem)
         {
             error = zoneProblem;
             return false;
@@ -132,7 +136,7 @@ public static class PrebuildTarget
             return false;
         }
 
-        var local = TimeZoneInfo.ConvertTime(at, PrebuildScheduleTable.ParseTimeZone(preset.SchedulingTimeZone));
+        var local = TimeZoneInfo.ConvertTime(at, zone!);
         var outcome = parsed.Expression.Evaluate(new TargetVariables
         {
             ScheduledTarget = scheduledTarget,
