@@ -114,8 +114,6 @@ public sealed partial class InstanceWorkflow
     [WorkflowQuery(WorkspaceHandlers.Workspace)]
     public WorkspaceView? Workspace() => isWorkspace || claimed is not null ? View() : null;
 
-    private static LocalActivityOptions WorkspaceStoreCall => StoreCall;
-
     // A due time already passed by the reader's clock is looked at again in a fresh workflow task, whose clock is current.
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(1);
 
@@ -181,12 +179,9 @@ public sealed partial class InstanceWorkflow
                 // Due now but nothing to do (an action the rules keep asking for was refused): look again later.
                 nextDueAt = now + BlockedActionRetry;
             }
-            if (await ContinueWorkspaceAsNewIfDueAsync())
-            {
-                continue;
-            }
+            ContinueWorkspaceAsNewIfDue();
             Func<bool> wake = () => deleteRequested || workspaceStale || templatePolicyChanged || workspaceCommands.Count > 0 || activityAt is not null
-                || (Workflow.AllHandlersFinished && (Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= HistoryLengthLimit));
+                || (Workflow.AllHandlersFinished && ContinueAsNewDue);
             if (nextDueAt is { } at)
             {
                 await WaitAsync(wake, WaitLength(at, now));
@@ -257,7 +252,7 @@ public sealed partial class InstanceWorkflow
     {
         workspaceStale = false;
         var snapshot = await Workflow.ExecuteLocalActivityAsync(
-            (IWorkspaceActivities a) => a.LoadAsync(new WorkspaceLoadRequest(input.InstanceId)), WorkspaceStoreCall);
+            (IWorkspaceActivities a) => a.LoadAsync(new WorkspaceLoadRequest(input.InstanceId)), StoreCall);
         if (snapshot is null || snapshot.Facts.IsDeleted)
         {
             lastFault = $"workspace {input.InstanceId} is no longer in the store";
@@ -285,7 +280,7 @@ public sealed partial class InstanceWorkflow
             return true;
         }
         var gate = await Workflow.ExecuteLocalActivityAsync(
-            (IWorkspaceActivities a) => a.CheckProviderAsync(new ProviderGateRequest(input.InstanceId, input.ProviderName)), WorkspaceStoreCall);
+            (IWorkspaceActivities a) => a.CheckProviderAsync(new ProviderGateRequest(input.InstanceId, input.ProviderName)), StoreCall);
         if (gate.Usable)
         {
             return true;
@@ -363,7 +358,7 @@ public sealed partial class InstanceWorkflow
         var begun = await Workflow.ExecuteLocalActivityAsync(
             (IWorkspaceActivities a) => a.BeginBuildAsync(new WorkspaceBuildBegin(
                 input.InstanceId, number, transition, reason, initiatorId, useActiveVersion, Workflow.UtcNow, dormancy)),
-            WorkspaceStoreCall);
+            StoreCall);
         if (begun.Refusal is not null)
         {
             lastFault = begun.Refusal;
@@ -415,7 +410,7 @@ public sealed partial class InstanceWorkflow
                     times.MaxDeadline,
                     Autostart.NextStartAt(end, facts.Workspace.AutostartSchedule, facts.Template),
                     notice)),
-                WorkspaceStoreCall);
+                StoreCall);
             if (power.Done)
             {
                 status = newStatus;
@@ -612,7 +607,7 @@ public sealed partial class InstanceWorkflow
 
     private async Task ChangeWorkspaceAsync(WorkspaceChange change)
     {
-        await Workflow.ExecuteLocalActivityAsync((IWorkspaceActivities a) => a.ChangeAsync(change), WorkspaceStoreCall);
+        await Workflow.ExecuteLocalActivityAsync((IWorkspaceActivities a) => a.ChangeAsync(change), StoreCall);
         workspaceStale = true;
     }
 
@@ -649,14 +644,12 @@ public sealed partial class InstanceWorkflow
     /// Continues as new at a rest point of the loop, only when no update or signal is waiting and every handler has
     /// finished (an update handler waits for the loop, so waiting here for handlers could wait for ever).
     /// </summary>
-    private Task<bool> ContinueWorkspaceAsNewIfDueAsync()
+    private void ContinueWorkspaceAsNewIfDue()
     {
-        if ((!Workflow.ContinueAsNewSuggested && Workflow.CurrentHistoryLength < HistoryLengthLimit)
-            || !Workflow.AllHandlersFinished || workspaceCommands.Count > 0 || activityAt is not null || workspaceStale || templatePolicyChanged)
+        if (ContinueAsNewDue && Workflow.AllHandlersFinished && workspaceCommands.Count == 0 && activityAt is null && !workspaceStale && !templatePolicyChanged)
         {
-            return Task.FromResult(false);
+            throw ContinueAsNew();
         }
-        throw ContinueAsNew();
     }
 
     private async Task<WorkspaceView> RunCommandAsync(WorkspaceCommand command)

@@ -415,9 +415,12 @@ public sealed partial class InstanceWorkflow
         return Workflow.WaitConditionAsync(condition);
     }
 
+    /// <summary>The server suggests continue-as-new, or the history has reached <see cref="HistoryLengthLimit"/>.</summary>
+    private static bool ContinueAsNewDue => Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= HistoryLengthLimit;
+
     private async Task ContinueAsNewIfDueAsync()
     {
-        if (!Workflow.ContinueAsNewSuggested && Workflow.CurrentHistoryLength < HistoryLengthLimit)
+        if (!ContinueAsNewDue)
         {
             return;
         }
