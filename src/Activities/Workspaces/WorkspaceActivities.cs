@@ -28,6 +28,10 @@ public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore inst
     // When each provider last answered the gate's probe (wall clock of this worker): Coder's provisioner last_seen_at.
     private readonly ConcurrentDictionary<string, DateTimeOffset> providerSeenAt = new(StringComparer.Ordinal);
 
+    // The probe in flight per provider: the gates of a burst (a cron minute's autostarts) share one GetVersion call
+    // instead of each starting the provider's process. Its result is the refusal, or null when the provider answered.
+    private readonly ConcurrentDictionary<string, Task<string?>> probes = new(StringComparer.Ordinal);
+
     /// <inheritdoc/>
     [Activity("WorkspaceLoad")]
     public async Task<WorkspaceSnapshot?> LoadAsync(WorkspaceLoadRequest request)
@@ -124,23 +128,49 @@ public sealed class WorkspaceActivities(WorkspaceStore store, InstanceStore inst
             return new ProviderGateResult(true);
         }
 
-        // One cheap call (GARM's GetVersion) shows the executable is there, runs and answers with this configuration.
-        using var probe = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(CancellationToken());
-        probe.CancelAfter(ProbeTimeout);
+        var mine = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probe = probes.GetOrAdd(request.ProviderName, mine.Task);
+        if (probe == mine.Task)
+        {
+            try
+            {
+                mine.SetResult(await ProbeAsync(request.ProviderName, provider));
+            }
+            catch (Exception e)
+            {
+                mine.SetException(e);
+            }
+            finally
+            {
+                // After the seen-at time is written: the next stale gate starts a new probe.
+                probes.TryRemove(KeyValuePair.Create(request.ProviderName, mine.Task));
+            }
+        }
+        var refusal = await probe.WaitAsync(CancellationToken());
+        return new ProviderGateResult(refusal is null, refusal);
+    }
+
+    /// <summary>
+    /// One cheap call (GARM's GetVersion) shows the executable is there, runs and answers with this configuration. It
+    /// is shared by the gates waiting on it, so only its own timeout ends it, never one caller's cancellation.
+    /// </summary>
+    private async Task<string?> ProbeAsync(string providerName, IProvider provider)
+    {
+        using var probe = new System.Threading.CancellationTokenSource(ProbeTimeout);
         try
         {
             await provider.GetVersionAsync(probe.Token);
+            providerSeenAt[providerName] = DateTimeOffset.UtcNow;
+            return null;
         }
         catch (ProviderException e)
         {
-            return new ProviderGateResult(false, $"provider \"{request.ProviderName}\" did not answer GetVersion: {e.Message}");
+            return $"provider \"{providerName}\" did not answer GetVersion: {e.Message}";
         }
-        catch (OperationCanceledException) when (!CancellationToken().IsCancellationRequested)
+        catch (OperationCanceledException) when (probe.IsCancellationRequested)
         {
-            return new ProviderGateResult(false, $"provider \"{request.ProviderName}\" did not answer GetVersion within {ProbeTimeout.TotalSeconds:0} s");
+            return $"provider \"{providerName}\" did not answer GetVersion within {ProbeTimeout.TotalSeconds:0} s";
         }
-        providerSeenAt[request.ProviderName] = DateTimeOffset.UtcNow;
-        return new ProviderGateResult(true);
     }
 
     /// <summary>Reports the worker alive while the provider works (a stop may wait out its grace period).</summary>

@@ -51,7 +51,7 @@ public static class ApiJson
         ArgumentNullException.ThrowIfNull(request);
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+        if (buffer.GetBuffer().AsSpan(0, (int)buffer.Length).Trim(" \t\r\n"u8).IsEmpty)
             return empty;
         buffer.Position = 0;
         try

@@ -35,15 +35,18 @@ public sealed class TemporalWorkspaceFanout(TemplateCatalog templates, Workspace
     public async Task<int> OwnerStatusChangedAsync(Guid ownerId, CancellationToken cancellationToken) =>
         await SignalEachAsync(await workspaces.LiveIdsOfOwnerAsync(ownerId, cancellationToken), WorkspaceHandlers.OwnerStatusChanged, $"user {ownerId}", cancellationToken);
 
+    // Signals in flight at once: a template of thousands of workspaces is told within its PATCH, not one round trip after another.
+    private const int SignalsInFlight = 16;
+
     private async Task<int> SignalEachAsync(IReadOnlyList<Guid> workspaceIds, string signal, string cause, CancellationToken cancellationToken)
     {
         var signalled = 0;
-        foreach (var id in workspaceIds)
+        await Parallel.ForEachAsync(workspaceIds, new ParallelOptions { MaxDegreeOfParallelism = SignalsInFlight, CancellationToken = cancellationToken }, async (id, ct) =>
         {
             try
             {
-                await temporal.GetWorkflowHandle(WorkflowIds.Instance(id)).SignalAsync(signal, [], new WorkflowSignalOptions { Rpc = new() { CancellationToken = cancellationToken } });
-                signalled++;
+                await temporal.GetWorkflowHandle(WorkflowIds.Instance(id)).SignalAsync(signal, [], new WorkflowSignalOptions { Rpc = new() { CancellationToken = ct } });
+                Interlocked.Increment(ref signalled);
             }
             catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
             {
@@ -53,7 +56,7 @@ public sealed class TemporalWorkspaceFanout(TemplateCatalog templates, Workspace
             {
                 logger.LogWarning(e, "{Cause}: could not signal {Signal} to workspace {WorkspaceId}; its timers keep the previous plan until it is signalled again", cause, signal, id);
             }
-        }
+        });
         return signalled;
     }
 }

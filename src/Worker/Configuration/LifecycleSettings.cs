@@ -72,7 +72,6 @@ public static class LifecycleSettings
         "LIFECYCLE_API_TOKEN", "Lifecycle:Api:Token", null,
         "Bearer token of the HTTP API (16+ characters). Unset with embedded Temporal: made once, kept in the data folder (api-token) and printed at start; required with a configured Temporal server.");
 
-    /// <summary>Every setting, in the order the README documents them.</summary>
     public static readonly Setting WorkerCachedWorkflows = new(
         "LIFECYCLE_WORKER_CACHED_WORKFLOWS", "Lifecycle:Worker:CachedWorkflows", "1000",
         "Workflow runs the worker keeps in memory between their tasks; a run woken after eviction replays its history (under 100 events).");
@@ -93,6 +92,7 @@ public static class LifecycleSettings
         "LIFECYCLE_WORKER_ACTIVITY_SLOTS", "Lifecycle:Worker:ActivitySlots", "100",
         "Provider calls and other activities in flight at once (each provider call is a process).");
 
+    /// <summary>Every setting, in the order the README documents them.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
         DatabaseUrl, DataDirectory, TemporalAddress, TemporalNamespace, TemporalTaskQueue, TemporalApiKey, TemporalTls,
