@@ -23,33 +23,17 @@ public sealed class WorkspaceRoutesWorkflowTests(TemporalFixture temporal, Postg
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(1);
 
-    private readonly List<Guid> started = [];
+    private ApiWithWorker world = null!;
     private ClaimKit kit = null!;
     private ApiTestHost api = null!;
 
     public async Task InitializeAsync()
     {
-        var taskQueue = temporal.NewTaskQueue();
-        kit = await ClaimKit.CreateAsync(temporal.Client, database.DataSource, taskQueue);
-        api = await ApiTestHost.StartAsync(database.DataSource, temporal.Client, taskQueue);
+        world = await ApiWithWorker.StartAsync(temporal, database.DataSource);
+        (kit, api) = (world.Kit, world.Api);
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var id in started)
-        {
-            try
-            {
-                await kit.Handle(id).TerminateAsync("test done");
-            }
-            catch (Temporalio.Exceptions.RpcException)
-            {
-                // Already ended.
-            }
-        }
-        await api.DisposeAsync();
-        kit.Dispose();
-    }
+    public Task DisposeAsync() => world.DisposeAsync().AsTask();
 
     [Fact]
     public Task Stop_and_start_run_builds_initiated_by_the_owner_or_the_named_user() =>
@@ -182,7 +166,7 @@ public sealed class WorkspaceRoutesWorkflowTests(TemporalFixture temporal, Postg
         kit.Worker.ExecuteAsync(async () =>
         {
             var prebuild = await kit.PrebuildAsync();
-            started.Add(prebuild.Id);
+            world.Track(prebuild.Id);
 
             var answer = await api.PostAsync($"/api/v1/workspaces/{prebuild.Id}/stop", null);
 
@@ -196,7 +180,7 @@ public sealed class WorkspaceRoutesWorkflowTests(TemporalFixture temporal, Postg
     private async Task<(Guid Workspace, Guid Owner)> ClaimedAsync()
     {
         var prebuild = await kit.PrebuildAsync();
-        started.Add(prebuild.Id);
+        world.Track(prebuild.Id);
         var owner = await kit.UserAsync();
         var claim = await api.PostAsync("/api/v1/workspaces/claim", new { preset_id = kit.Seed.PresetId, owner_id = owner, name = $"ws-{prebuild.Id:N}"[..12] });
         Assert.True(claim.Status == HttpStatusCode.OK && claim.Id == prebuild.Id, claim.ToString());

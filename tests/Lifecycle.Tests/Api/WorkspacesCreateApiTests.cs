@@ -19,46 +19,30 @@ public sealed class WorkspacesCreateApiTests(WallClockTemporalFixture temporal, 
 {
     private const string Path = "/api/v1/workspaces";
 
-    private readonly List<Guid> started = [];
+    private ApiWithWorker world = null!;
     private ClaimKit kit = null!;
     private ApiTestHost api = null!;
 
     public async Task InitializeAsync()
     {
-        var taskQueue = temporal.NewTaskQueue();
-        kit = await ClaimKit.CreateAsync(temporal.Client, database.DataSource, taskQueue);
-        api = await ApiTestHost.StartAsync(database.DataSource, temporal.Client, taskQueue);
+        world = await ApiWithWorker.StartAsync(temporal, database.DataSource);
+        (kit, api) = (world.Kit, world.Api);
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var id in started)
-        {
-            try
-            {
-                await kit.Handle(id).TerminateAsync("test done");
-            }
-            catch (Temporalio.Exceptions.RpcException e) when (e.Code == Temporalio.Exceptions.RpcException.StatusCode.NotFound)
-            {
-                // Already ended.
-            }
-        }
-        await api.DisposeAsync();
-        kit.Dispose();
-    }
+    public Task DisposeAsync() => world.DisposeAsync().AsTask();
 
     [Fact]
     public Task A_workspace_is_made_fresh_for_the_owner_with_its_workflow_even_when_a_prebuild_is_ready() =>
         kit.Worker.ExecuteAsync(async () =>
         {
             var prebuild = await kit.PrebuildAsync();
-            started.Add(prebuild.Id);
+            world.Track(prebuild.Id);
             var owner = await kit.UserAsync();
 
             var (answer, location) = await CreateAsync(new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "fresh-box", autostart_schedule = "CRON_TZ=Europe/Berlin 0 9 * * 1-5", ttl_ms = 7_230_000 });
 
             Assert.True(answer.Status == HttpStatusCode.Created, answer.ToString());
-            started.Add(answer.Id);
+            world.Track(answer.Id);
             Assert.Equal($"{Path}/{answer.Id}", location);
             Assert.NotEqual(prebuild.Id, answer.Id);
             var body = answer.Body;
@@ -137,7 +121,7 @@ public sealed class WorkspacesCreateApiTests(WallClockTemporalFixture temporal, 
             var (answer, _) = await CreateAsync(new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "task-box", task_id = taskId, task_name = " fix-flaky-test " });
 
             Assert.True(answer.Status == HttpStatusCode.Created, answer.ToString());
-            started.Add(answer.Id);
+            world.Track(answer.Id);
             Assert.Equal((taskId, "fix-flaky-test"), (answer.Body.GetProperty("task_id").GetGuid(), answer.Body.GetProperty("task_name").GetString()));
             Assert.Equal(
                 $"{taskId} fix-flaky-test",
@@ -147,7 +131,7 @@ public sealed class WorkspacesCreateApiTests(WallClockTemporalFixture temporal, 
 
             var ordinary = await api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "plain-box" });
             Assert.True(ordinary.Status == HttpStatusCode.Created, ordinary.ToString());
-            started.Add(ordinary.Id);
+            world.Track(ordinary.Id);
             Assert.Equal(System.Text.Json.JsonValueKind.Null, ordinary.Body.GetProperty("task_id").ValueKind);
 
             var before = await OwnedAsync(owner);
@@ -175,7 +159,7 @@ public sealed class WorkspacesCreateApiTests(WallClockTemporalFixture temporal, 
             var owner = await kit.UserAsync();
             var first = await api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "twin" });
             Assert.True(first.Status == HttpStatusCode.Created, first.ToString());
-            started.Add(first.Id);
+            world.Track(first.Id);
             var before = await OwnedAsync(owner);
 
             var second = await api.PostAsync(Path, new { preset_id = kit.Seed.PresetId, owner_id = owner, name = "TWIN" });

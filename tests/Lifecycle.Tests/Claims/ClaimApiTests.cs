@@ -19,21 +19,17 @@ public sealed class ClaimApiTests(TemporalFixture temporal, PostgresDatabase dat
 {
     private const string Path = "/api/v1/workspaces/claim";
 
+    private ApiWithWorker world = null!;
     private ClaimKit kit = null!;
     private ApiTestHost api = null!;
 
     public async Task InitializeAsync()
     {
-        var taskQueue = temporal.NewTaskQueue();
-        kit = await ClaimKit.CreateAsync(temporal.Client, database.DataSource, taskQueue);
-        api = await ApiTestHost.StartAsync(database.DataSource, temporal.Client, taskQueue);
+        world = await ApiWithWorker.StartAsync(temporal, database.DataSource);
+        (kit, api) = (world.Kit, world.Api);
     }
 
-    public async Task DisposeAsync()
-    {
-        await api.DisposeAsync();
-        kit.Dispose();
-    }
+    public Task DisposeAsync() => world.DisposeAsync().AsTask();
 
     [Fact]
     public Task A_claim_hands_over_the_ready_prebuild_of_the_preset() =>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 using Lifecycle.Testing.Postgres;
 using Lifecycle.Testing.Temporal;
@@ -25,11 +24,11 @@ public sealed class MainJobTests(WallClockTemporalFixture temporal, PostgresData
     [Fact]
     public async Task The_demo_seed_makes_three_prebuilds_ready_and_its_printed_claim_line_hands_one_over()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var home = Path.Combine(Path.GetTempPath(), "lifecycle-tests", $"main-job-{Guid.NewGuid():N}");
         Directory.CreateDirectory(home);
         var baseUrl = $"http://127.0.0.1:{port}";
-        using var worker = Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Lifecycle.Worker.dll")], home, new()
+        using var worker = WorkerProcess.Start("dotnet", WorkerProcess.WorkerArguments, home, drainOutput: true, drainError: true, environment: new()
         {
             ["LIFECYCLE_DATABASE_URL"] = database.ConnectionString,
             ["LIFECYCLE_TEMPORAL_ADDRESS"] = temporal.Client.Connection.Options.TargetHost!,
@@ -138,37 +137,12 @@ public sealed class MainJobTests(WallClockTemporalFixture temporal, PostgresData
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string directory, Dictionary<string, string> environment)
     {
-        using var process = Start(file, arguments, directory, environment, drain: false);
+        using var process = WorkerProcess.Start(file, arguments, directory, environment, drainOutput: false, drainError: false);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Limit);
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static Process Start(string file, string[] arguments, string directory, Dictionary<string, string> environment, bool drain = true)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        foreach (var variable in start.Environment.Keys.Where(k => k.StartsWith("LIFECYCLE_", StringComparison.Ordinal)).ToArray())
-            start.Environment.Remove(variable);
-        foreach (var (name, value) in environment)
-            start.Environment[name] = value;
-        var process = Process.Start(start)!;
-        if (drain)
-        {
-            // A chatty log must never block the worker on a full pipe.
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-        return process;
     }
 
     private static string Script()
@@ -177,12 +151,5 @@ public sealed class MainJobTests(WallClockTemporalFixture temporal, PostgresData
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "scripts", "demo-seed.sh")))
             directory = directory.Parent;
         return Path.Combine(directory?.FullName ?? throw new FileNotFoundException("scripts/demo-seed.sh not found above the test output"), "scripts", "demo-seed.sh");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

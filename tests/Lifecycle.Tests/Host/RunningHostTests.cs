@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Lifecycle.Testing.Postgres;
@@ -25,9 +24,10 @@ public sealed class RunningHostTests(WallClockTemporalFixture temporal, Postgres
     [Fact]
     public async Task Healthz_metrics_and_the_api_answer_on_the_running_host()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var data = Path.Combine(Path.GetTempPath(), "lifecycle-tests", $"host-{Guid.NewGuid():N}");
-        using var worker = Start(new()
+        // stderr stays undrained: a worker that exits early is reported with it.
+        using var worker = WorkerProcess.Start("dotnet", WorkerProcess.WorkerArguments, Path.GetTempPath(), drainOutput: true, drainError: false, environment: new()
         {
             ["LIFECYCLE_DATABASE_URL"] = database.ConnectionString,
             ["LIFECYCLE_TEMPORAL_ADDRESS"] = temporal.Client.Connection.Options.TargetHost!,
@@ -101,32 +101,5 @@ public sealed class RunningHostTests(WallClockTemporalFixture temporal, Postgres
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
         throw new TimeoutException($"the worker was not healthy within {Limit}; last answer: {last}");
-    }
-
-    private static Process Start(Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Lifecycle.Worker.dll")])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var variable in start.Environment.Keys.Where(k => k.StartsWith("LIFECYCLE_", StringComparison.Ordinal)).ToArray())
-            start.Environment.Remove(variable);
-        foreach (var (name, value) in environment)
-            start.Environment[name] = value;
-        var process = Process.Start(start)!;
-        // Drain stdout so a chatty log never blocks the worker on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        return process;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

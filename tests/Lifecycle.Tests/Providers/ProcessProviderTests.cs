@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Lifecycle.Activities.Providers;
 using Lifecycle.Workflows.Instances;
@@ -190,7 +188,7 @@ public sealed class ProcessProviderTests : IAsyncLifetime
     [Fact]
     public async Task The_agent_retries_the_callback_until_the_api_is_reachable()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var name = ProviderTestKit.InstanceName();
         var callback = $"http://127.0.0.1:{port}/api/v1/instances/{name}";
         await provider.CreateInstanceAsync(ProviderTestKit.Bootstrap(name, pool.Id, callback, "late-token"));
@@ -244,12 +242,5 @@ public sealed class ProcessProviderTests : IAsyncLifetime
     {
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(StateDir, "instances", name + ".json")));
         return record.RootElement.GetProperty("pid").GetInt32();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -16,7 +16,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceBuildInFlightTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(1);
 
@@ -75,11 +75,5 @@ public sealed class WorkspaceBuildInFlightTests(TemporalFixture temporal, Postgr
                 throw new TimeoutException($"the provider was not asked to {command} within {Limit}");
             await Task.Delay(TimeSpan.FromMilliseconds(50));
         }
-    }
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
     }
 }

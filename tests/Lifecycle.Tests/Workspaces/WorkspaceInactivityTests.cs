@@ -16,7 +16,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceInactivityTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Strict = LifecycleConstants.StrictStep;
@@ -218,11 +218,5 @@ public sealed class WorkspaceInactivityTests(TemporalFixture temporal, PostgresD
             await Task.Delay(TimeSpan.FromMilliseconds(50));
         }
         throw new TimeoutException($"workspace {id} was not deleted");
-    }
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
     }
 }

@@ -16,7 +16,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceLifecycleTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
@@ -224,10 +224,4 @@ public sealed class WorkspaceLifecycleTests(TemporalFixture temporal, PostgresDa
             Assert.Equal(("delete", "initiator", "succeeded"), (delete.Transition, delete.Reason, delete.JobStatus));
             Assert.Equal("deleted", await kit.InstanceStatusAsync(id));
         });
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
-    }
 }

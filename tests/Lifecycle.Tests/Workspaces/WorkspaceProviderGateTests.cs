@@ -14,7 +14,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceProviderGateTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Stale = LifecycleConstants.ProviderStaleInterval;
@@ -80,10 +80,4 @@ public sealed class WorkspaceProviderGateTests(TemporalFixture temporal, Postgre
             Assert.Equal(1, await kit.AuditCountAsync(id, "write", "dormant/%"));
             Assert.Equal("workspace_dormant", Assert.Single(await kit.NoticesAsync(id)).Kind);
         });
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
-    }
 }

@@ -17,7 +17,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceTaskPauseTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Ttl = TimeSpan.FromHours(8);
@@ -65,10 +65,4 @@ public sealed class WorkspaceTaskPauseTests(TemporalFixture temporal, PostgresDa
                 JsonSerializer.Deserialize<Dictionary<string, string>>(notice.Labels));
             Assert.Equal(Temporalio.Api.Enums.V1.WorkflowExecutionStatus.Running, (await handle.DescribeAsync()).Status);
         });
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
-    }
 }

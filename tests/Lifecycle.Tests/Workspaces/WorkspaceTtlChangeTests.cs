@@ -13,7 +13,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceTtlChangeTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
@@ -50,10 +50,4 @@ public sealed class WorkspaceTtlChangeTests(TemporalFixture temporal, PostgresDa
             Assert.Equal((BuildTransition.Stop, BuildReason.Autostop), (stopped.LatestTransition!.Value, stopped.LatestReason!.Value));
             Assert.Equal(2, await kit.AuditCountAsync(id, "write", "schedule/%"));
         });
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
-    }
 }

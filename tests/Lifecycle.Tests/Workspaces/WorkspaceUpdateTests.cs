@@ -16,7 +16,7 @@ namespace Lifecycle.Tests.Workspaces;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class WorkspaceUpdateTests(TemporalFixture temporal, PostgresDatabase database)
-    : IClassFixture<TemporalFixture>, IClassFixture<PostgresDatabase>
+    : WorkspaceWorkflowTests(temporal, database)
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
@@ -110,11 +110,5 @@ public sealed class WorkspaceUpdateTests(TemporalFixture temporal, PostgresDatab
             """,
             new { version, template = kit.Seed.TemplateId, name, preset = Guid.NewGuid(), withPreset });
         return version;
-    }
-
-    private async Task RunAsync(Func<WorkspaceKit, Task> test)
-    {
-        await using var kit = await WorkspaceKit.CreateAsync(temporal, database.DataSource);
-        await kit.Claims.Worker.ExecuteAsync(() => test(kit));
     }
 }
